@@ -1,0 +1,147 @@
+"""The book's house figure style, and the plots two or more chapters need.
+
+Computation returns data; plotting takes that data and an ``ax`` and returns the ``ax``::
+
+    h = train(model, data, lr=0.1, epochs=10)
+    fig, ax = plt.subplots()
+    plot_history(h, ax=ax)
+
+matplotlib is imported lazily, so ``lrcore`` itself needs only NumPy.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+# Okabe & Ito's palette: distinguishable with every common form of colour blindness.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+#: rcParams of the house style: sized for the book's text width (about 7 inches), readable labels.
+STYLE = {
+    "figure.figsize": (7.0, 3.6),
+    "figure.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "savefig.dpi": 100,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "axes.grid": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.6,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "image.cmap": "viridis",
+}
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def use_book_style() -> None:
+    """Apply the house style to every following figure (call once at the top of a chapter)."""
+    from cycler import cycler
+
+    plt = _plt()
+    plt.rcParams.update(STYLE)
+    plt.rcParams["axes.prop_cycle"] = cycler(color=COLORS)
+
+
+def _ax(ax):
+    return ax if ax is not None else _plt().gca()
+
+
+def plot_history(history, *, ax=None, metric: str = "val_loss", label: str | None = None,
+                 color=None, per: str = "epoch"):
+    """Draw one training curve: ``metric`` of a History against epoch (or step, for ``loss``/``lr``).
+
+    ``metric`` is a per-epoch field (``val_loss``, ``train_loss``, ``val_accuracy``) or a per-step
+    field (``loss``, ``lr``, ``momentum``). A diverged run ends with a cross at its last finite value.
+    """
+    ax = _ax(ax)
+    y = np.asarray(getattr(history, metric), dtype=float)
+    if metric in ("loss", "lr", "momentum"):
+        x = np.arange(len(y))
+        xlabel = "step k (minibatch updates)"
+        if per == "epoch":
+            x = x / history.steps_per_epoch
+            xlabel = "epoch"
+    else:
+        x = np.arange(1, len(y) + 1)
+        xlabel = "epoch"
+    (line,) = ax.plot(x, y, label=label, color=color)
+    finite = np.flatnonzero(np.isfinite(y))
+    if getattr(history, "diverged", False) and finite.size:
+        ax.plot(x[finite[-1]], y[finite[-1]], "x", color=line.get_color(), markersize=8, mew=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_LABELS.get(metric, metric))
+    return ax
+
+
+_LABELS = {
+    "val_loss": "validation loss (cross-entropy)",
+    "train_loss": "training loss (cross-entropy)",
+    "loss": "minibatch loss",
+    "val_accuracy": "validation accuracy",
+    "lr": "learning rate ε",
+    "momentum": "momentum μ",
+}
+
+
+def plot_histories(histories: Sequence, labels: Iterable[str], *, ax=None, metric: str = "val_loss",
+                   per: str = "epoch"):
+    """Several runs on one axis, one colour each, with a legend."""
+    ax = _ax(ax)
+    for h, label in zip(histories, labels):
+        plot_history(h, ax=ax, metric=metric, label=label, per=per)
+    ax.legend()
+    return ax
+
+
+def plot_schedule(schedule, steps: int, *, ax=None, label: str | None = None, log: bool = False,
+                  color=None, unit: str = "step k"):
+    """The learning rate ε_k of ``schedule`` for k = 0 .. steps-1 (a step plot: ε_k holds for update k)."""
+    ax = _ax(ax)
+    k = np.arange(steps)
+    ax.step(k, schedule(k), where="post", label=label, color=color)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(unit)
+    ax.set_ylabel("learning rate ε")
+    return ax
+
+
+def plot_final_vs_lr(lrs, finals, *, ax=None, label: str | None = None, yerr=None, color=None,
+                     ylabel: str = "final validation loss"):
+    """Final loss against the learning rate on a log axis (the U-shape); NaN (diverged) left out."""
+    ax = _ax(ax)
+    lrs, finals = np.asarray(lrs, dtype=float), np.asarray(finals, dtype=float)
+    ok = np.isfinite(finals)
+    if yerr is None:
+        ax.plot(lrs[ok], finals[ok], "o-", label=label, color=color)
+    else:
+        ax.errorbar(lrs[ok], finals[ok], yerr=np.asarray(yerr)[..., ok], fmt="o-", capsize=3,
+                    label=label, color=color)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate ε")
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def mark_lr_changes(history, *, ax=None, per: str = "epoch", color="0.4"):
+    """Vertical dotted lines where the learning rate of a History drops or jumps."""
+    ax = _ax(ax)
+    lr = np.asarray(history.lr, dtype=float)
+    changes = np.flatnonzero(~np.isclose(lr[1:], lr[:-1], rtol=1e-9, atol=0.0)) + 1
+    for k in changes:
+        x = k / history.steps_per_epoch if per == "epoch" else k
+        ax.axvline(x, color=color, linestyle=":", linewidth=1)
+    return ax

@@ -1,0 +1,22 @@
+"""Shared pytest configuration: the `gpu` marker skips unless CuPy can really run."""
+import os
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _gpu_usable() -> bool:
+    try:
+        from lrcore import backend
+    except ImportError:  # backend not importable: no GPU path at all
+        return False
+    return backend.cupy_usable()
+
+
+def pytest_collection_modifyitems(config, items):
+    if any("gpu" in item.keywords for item in items) and not _gpu_usable():
+        skip = pytest.mark.skip(reason="CuPy with a usable GPU is not available")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)
