@@ -11,7 +11,6 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export LRCORE_BACKEND := numpy
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -40,7 +39,7 @@ book: venv
 test: venv unit nbval build-strict browser
 
 unit: venv
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not browser" tests lrcore
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not browser" --mpl tests lrcore
 
 nbval: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:randomly --nbval --nbval-current-env \

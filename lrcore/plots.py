@@ -18,6 +18,7 @@ import numpy as np
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 
 #: rcParams of the house style: sized for the book's text width (about 7 inches), readable labels.
+#: (The colour cycle is added by :func:`book_style`, which needs matplotlib.)
 STYLE = {
     "figure.figsize": (7.0, 3.6),
     "figure.dpi": 100,
@@ -46,13 +47,16 @@ def _plt():
     return plt
 
 
-def use_book_style() -> None:
-    """Apply the house style to every following figure (call once at the top of a chapter)."""
+def book_style() -> dict:
+    """The house style as a dict for ``plt.style.use``/``plt.style.context`` (figure tests use it)."""
     from cycler import cycler
 
-    plt = _plt()
-    plt.rcParams.update(STYLE)
-    plt.rcParams["axes.prop_cycle"] = cycler(color=COLORS)
+    return {**STYLE, "axes.prop_cycle": cycler(color=COLORS)}
+
+
+def use_book_style() -> None:
+    """Apply the house style to every following figure (call once at the top of a chapter)."""
+    _plt().style.use(book_style())
 
 
 def _ax(ax):
@@ -87,8 +91,8 @@ def plot_history(history, *, ax=None, metric: str = "val_loss", label: str | Non
 
 
 _LABELS = {
-    "val_loss": "validation loss (cross-entropy)",
-    "train_loss": "training loss (cross-entropy)",
+    "val_loss": "validation loss",
+    "train_loss": "training loss",
     "loss": "minibatch loss",
     "val_accuracy": "validation accuracy",
     "lr": "learning rate ε",

@@ -20,3 +20,6 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+
+# The suite (doctests included) runs on NumPy unless a test asks for CuPy explicitly (tests/test_gpu.py).
+os.environ.setdefault("LRCORE_BACKEND", "numpy")

@@ -13,7 +13,6 @@ from pathlib import Path
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 os.environ["LRCORE_BACKEND"] = "numpy"
-os.environ["MPLBACKEND"] = "Agg"
 
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402

@@ -1,0 +1,737 @@
+"""Datasets for the book: a validated container, the real UCI digits, synthetic tasks, MNIST IDX files.
+
+Every loader returns a :class:`Dataset`: NumPy arrays (float32 features, int64 class labels or
+float32 regression targets) that cannot be written to, so a training run cannot modify them.
+The training engine moves the arrays to the GPU itself when it uses CuPy.
+
+* :func:`load_digits` -- the UCI 8x8 handwritten digits (1,797 images, 10 classes), shipped with
+  the package in ``lrcore/data/digits.csv.gz`` (see ``lrcore/data/README.md``).
+* :func:`make_least_squares` -- a linear regression whose Hessian is known exactly, so the
+  largest stable learning rate ``2 / λ_max`` is known before training.
+* :func:`make_spirals` -- interleaved 2-D spirals, a small non-linear classification task to draw.
+* :func:`read_idx`, :func:`load_mnist` -- the IDX format of MNIST and Fashion-MNIST.
+
+Randomness comes only from ``np.random.default_rng(seed)`` created inside each function.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import os
+import struct
+import urllib.request
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Dataset",
+    "load_digits",
+    "make_least_squares",
+    "make_spirals",
+    "read_idx",
+    "load_mnist",
+    "MNIST_CHECKSUMS",
+    "MNIST_MIRRORS",
+]
+
+_DATA_DIR = Path(__file__).with_name("data")
+
+
+# --------------------------------------------------------------------------------------------
+# Dataset
+# --------------------------------------------------------------------------------------------
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def _as_features(X, name: str) -> np.ndarray:
+    """Validate ``X``: 2-D, real, finite; return a fresh float32 C-contiguous copy."""
+    try:
+        a = np.asarray(X)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise TypeError(f"{name} must be a 2-D array of real numbers; {exc}") from None
+    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise TypeError(f"{name} must be a 2-D array of real numbers (integer or float dtype); "
+                        f"got dtype {a.dtype}")
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {a.shape}")
+    if a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one sample and one feature; got shape {a.shape}")
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, reported below
+        a = np.array(a, dtype=np.float32, order="C", copy=True)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or inf (after conversion to float32)")
+    return _frozen(a)
+
+
+def _target_kind(y, name: str) -> tuple[np.ndarray, str]:
+    try:
+        a = np.asarray(y)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be a 1-D array of integer class labels or an array of "
+                        f"float regression targets; {exc}") from None
+    if a.dtype != bool and np.issubdtype(a.dtype, np.integer):
+        return a, "classification"
+    if np.issubdtype(a.dtype, np.floating):
+        return a, "regression"
+    raise TypeError(f"{name} must hold integer class labels in [0, n_classes) or float regression "
+                    f"targets; got dtype {a.dtype}")
+
+
+class Dataset:
+    """A train/validation split, validated once and then read-only.
+
+    ``Dataset(X_train, y_train, X_val, y_val, *, name="", info=None, n_classes=None)``
+
+    Features ``X``: 2-D ``(n_samples, n_features)``, real and finite; stored as float32,
+    C-contiguous. Train and validation must have the same number of features, and
+    ``len(X) == len(y)`` for each.
+
+    The task is decided by the dtype of the targets (both splits must agree):
+
+    * **classification** when ``y`` is an integer array: 1-D, stored as int64. Labels must lie in
+      ``[0, n_classes)``, where ``n_classes`` is the keyword if given, else ``max label + 1`` over
+      train and validation; and **every class must occur in the training split** (a class that is
+      never trained on is almost always a bug, e.g. an unshuffled split).
+    * **regression** when ``y`` is a float array: 1-D ``(n,)`` or 2-D ``(n, n_outputs)``, finite,
+      stored as float32. Integer-valued targets meant for regression must be passed as floats.
+
+    Attributes: ``X_train, y_train, X_val, y_val, task, n_classes`` (``None`` for regression),
+    ``n_features, n_train, n_val, name, info`` (a dict of metadata: source, normalisation
+    statistics, exact Hessian eigenvalues...). The arrays are copies with ``writeable=False`` and
+    the attributes cannot be rebound.
+
+    >>> import numpy as np
+    >>> ds = Dataset(np.zeros((4, 3)), np.array([0, 1, 2, 1]), np.ones((2, 3)), np.array([2, 0]),
+    ...              name="toy")
+    >>> ds
+    Dataset('toy', train=4x3, val=2x3, classes=3)
+    >>> ds.task, ds.n_classes, ds.X_train.dtype, ds.y_train.dtype
+    ('classification', 3, dtype('float32'), dtype('int64'))
+    >>> ds.X_train.flags.writeable
+    False
+    >>> Dataset(np.zeros((4, 3)), np.zeros(4), np.zeros((2, 2)), np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    ValueError: X_val has 2 features but X_train has 3
+    """
+
+    __slots__ = ("X_train", "y_train", "X_val", "y_val", "task", "n_classes",
+                 "n_features", "n_train", "n_val", "name", "info")
+
+    def __init__(self, X_train, y_train, X_val, y_val, *, name: str = "", info: dict | None = None,
+                 n_classes: int | None = None):
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str; got {type(name).__name__}")
+        if info is not None and not isinstance(info, dict):
+            raise TypeError(f"info must be a dict or None; got {type(info).__name__}")
+        Xtr = _as_features(X_train, "X_train")
+        Xva = _as_features(X_val, "X_val")
+        if Xva.shape[1] != Xtr.shape[1]:
+            raise ValueError(f"X_val has {Xva.shape[1]} features but X_train has {Xtr.shape[1]}")
+
+        ytr, task = _target_kind(y_train, "y_train")
+        yva, task_val = _target_kind(y_val, "y_val")
+        if task_val != task:
+            raise TypeError(f"y_train and y_val must both be integer labels or both float targets; "
+                            f"got dtypes {ytr.dtype} and {yva.dtype}")
+        for yname, y, X in (("y_train", ytr, Xtr), ("y_val", yva, Xva)):
+            if y.ndim == 0 or len(y) != len(X):
+                shape = y.shape
+                raise ValueError(f"{yname} has shape {shape} but X{yname[1:]} has {len(X)} samples; "
+                                 f"they must have the same length")
+
+        if task == "classification":
+            if ytr.ndim != 1 or yva.ndim != 1:
+                bad, y = ("y_train", ytr) if ytr.ndim != 1 else ("y_val", yva)
+                raise ValueError(f"{bad} must be 1-D integer class labels; got shape {y.shape}")
+            ytr = np.array(ytr, dtype=np.int64, copy=True)
+            yva = np.array(yva, dtype=np.int64, copy=True)
+            lo = min(ytr.min(), yva.min())
+            if lo < 0:
+                bad = "y_train" if ytr.min() < 0 else "y_val"
+                raise ValueError(f"{bad} must hold integer class labels in [0, n_classes); "
+                                 f"got a negative label {lo}")
+            top = int(max(ytr.max(), yva.max())) + 1
+            if n_classes is None:
+                n_classes = top
+            else:
+                if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+                    raise TypeError(f"n_classes must be an int >= 2 or None; got {n_classes!r}")
+                n_classes = int(n_classes)
+                if n_classes < 2:
+                    raise ValueError(f"n_classes must be an int >= 2 or None; got {n_classes}")
+                if top > n_classes:
+                    bad = "y_train" if ytr.max() >= n_classes else "y_val"
+                    raise ValueError(f"{bad} must hold integer class labels in [0, n_classes) "
+                                     f"= [0, {n_classes}); got label {top - 1}")
+            if n_classes < 2:
+                raise ValueError(f"classification needs at least 2 classes; the labels give "
+                                 f"n_classes = {n_classes}")
+            missing = np.setdiff1d(np.arange(n_classes), ytr)
+            if missing.size:
+                raise ValueError(f"y_train must contain every class in [0, {n_classes}); "
+                                 f"missing {missing.tolist()[:10]}")
+        else:
+            if n_classes is not None:
+                raise ValueError("n_classes must be None for regression (float targets)")
+            if ytr.ndim not in (1, 2) or yva.ndim not in (1, 2):
+                bad, y = ("y_train", ytr) if ytr.ndim not in (1, 2) else ("y_val", yva)
+                raise ValueError(f"{bad} must be 1-D (n,) or 2-D (n, n_outputs) float targets; "
+                                 f"got shape {y.shape}")
+            if ytr.shape[1:] != yva.shape[1:]:
+                raise ValueError(f"y_val has shape {yva.shape} but y_train has {ytr.shape}; the "
+                                 f"targets must have the same trailing shape")
+            with np.errstate(over="ignore"):  # beyond float32 -> inf, reported below
+                ytr = np.array(ytr, dtype=np.float32, order="C", copy=True)
+                yva = np.array(yva, dtype=np.float32, order="C", copy=True)
+            for yname, y in (("y_train", ytr), ("y_val", yva)):
+                if not np.isfinite(y).all():
+                    raise ValueError(f"{yname} contains NaN or inf (after conversion to float32)")
+            n_classes = None
+
+        info = {} if info is None else dict(info)
+        for key, value in info.items():  # freeze array metadata too (a fresh copy, not the caller's)
+            if isinstance(value, np.ndarray):
+                info[key] = _frozen(value.copy())
+        setattr_ = object.__setattr__
+        setattr_(self, "X_train", Xtr)
+        setattr_(self, "y_train", _frozen(ytr))
+        setattr_(self, "X_val", Xva)
+        setattr_(self, "y_val", _frozen(yva))
+        setattr_(self, "task", task)
+        setattr_(self, "n_classes", n_classes)
+        setattr_(self, "n_features", int(Xtr.shape[1]))
+        setattr_(self, "n_train", int(Xtr.shape[0]))
+        setattr_(self, "n_val", int(Xva.shape[0]))
+        setattr_(self, "name", name)
+        setattr_(self, "info", info)
+
+    def __setattr__(self, key, value):
+        raise AttributeError(f"Dataset is read-only; cannot set {key!r} (build a new Dataset)")
+
+    def __delattr__(self, key):
+        raise AttributeError(f"Dataset is read-only; cannot delete {key!r}")
+
+    def __repr__(self) -> str:
+        if self.task == "classification":
+            kind = f"classes={self.n_classes}"
+        elif self.y_train.ndim == 2:
+            kind = f"regression, outputs={self.y_train.shape[1]}"
+        else:
+            kind = "regression"
+        return (f"Dataset({self.name!r}, train={self.n_train}x{self.n_features}, "
+                f"val={self.n_val}x{self.n_features}, {kind})")
+
+
+# --------------------------------------------------------------------------------------------
+# helpers shared by the loaders
+# --------------------------------------------------------------------------------------------
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    return int(seed)
+
+
+def _check_fraction(val_fraction, name: str = "val_fraction") -> float:
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a float in (0, 1); got {val_fraction!r}")
+    val_fraction = float(val_fraction)
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"{name} must be in (0, 1); got {val_fraction}")
+    return val_fraction
+
+
+def _stratified_split(y: np.ndarray, val_fraction: float, rng: np.random.Generator):
+    """Indices ``(train, val)``: each class split in proportion, both splits shuffled.
+
+    The validation split has ``ceil(val_fraction * n)`` samples (as scikit-learn's
+    ``train_test_split``); they are shared among the classes in proportion to the class sizes by
+    the largest-remainder method, and every class keeps at least one training sample.
+    """
+    n = len(y)
+    classes, counts = np.unique(y, return_counts=True)
+    n_val = math.ceil(round(val_fraction * n, 9))
+    n_val = min(max(n_val, 1), n - len(classes))
+    if n_val < 1:
+        raise ValueError(f"cannot split {n} samples of {len(classes)} classes: every class needs "
+                         f"one training sample and the validation split one sample")
+    exact = n_val * counts / n
+    quota = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - quota), kind="stable")
+    quota[order[: n_val - quota.sum()]] += 1
+    quota = np.minimum(quota, counts - 1)
+    train, val = [], []
+    for c, q in zip(classes, quota):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        val.append(idx[:q])
+        train.append(idx[q:])
+    train = rng.permutation(np.concatenate(train))
+    val = rng.permutation(np.concatenate(val))
+    return train, val
+
+
+def _standardize(X_train: np.ndarray, X_val: np.ndarray):
+    """``(X - μ) / σ`` with μ, σ over the *training* rows (σ = 0 -> 1); returns X's, μ, σ (float64)."""
+    mean = X_train.mean(axis=0, dtype=np.float64)
+    std = X_train.std(axis=0, dtype=np.float64)
+    std = np.where(std > 0, std, 1.0)
+    return (X_train - mean) / std, (X_val - mean) / std, mean, std
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# UCI digits
+# --------------------------------------------------------------------------------------------
+
+DIGITS_FILE = _DATA_DIR / "digits.csv.gz"
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+
+
+@lru_cache(maxsize=4)
+def _read_digits(path: str, sha256: str):
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"digits data file not found: {p} (is the package installed with "
+                                f"its data files?)")
+    found = _sha256(p)
+    if found != sha256:
+        raise ValueError(f"digits data file {p} is corrupt: sha256 expected {sha256}, found {found}")
+    with gzip.open(p, "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    if table.shape != (1797, 65):
+        raise ValueError(f"digits data file {p} has shape {table.shape}; expected (1797, 65)")
+    return _frozen(table[:, :64].copy()), _frozen(table[:, 64].copy())
+
+
+def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """The UCI 8x8 handwritten digits: 1,797 images, 64 pixel features (0..16), 10 classes.
+
+    The real data (E. Alpaydin and C. Kaynak, 1998; CC BY 4.0), shipped in
+    ``lrcore/data/digits.csv.gz`` and checked against its sha256 before use.
+
+    Split: stratified with ``np.random.default_rng(seed)``; ``ceil(val_fraction * 1797)`` images
+    go to validation, each class in proportion. Features are standardized with *training*
+    statistics, ``x ← (x - μ_train) / σ_train`` (σ = 0 for the always-blank border pixels
+    becomes 1), so the training mean of every feature is 0. ``info`` holds ``mean``, ``std``
+    (float64, for un-standardizing a picture), ``image_shape``, ``source``, ``licence``,
+    ``sha256``, ``seed`` and ``val_fraction``.
+
+    >>> ds = load_digits(seed=0)
+    >>> ds
+    Dataset('digits', train=1437x64, val=360x64, classes=10)
+    >>> print(f"{abs(ds.X_train.mean(axis=0)).max():.4f}")
+    0.0000
+    >>> np.bincount(ds.y_val).tolist()
+    [36, 37, 35, 37, 36, 36, 36, 36, 35, 36]
+    """
+    val_fraction = _check_fraction(val_fraction)
+    seed = _check_seed(seed)
+    X, y = _read_digits(str(DIGITS_FILE), DIGITS_SHA256)
+    rng = np.random.default_rng(seed)
+    tr, va = _stratified_split(y, val_fraction, rng)
+    X_train, X_val, mean, std = _standardize(X[tr].astype(np.float64), X[va].astype(np.float64))
+    info = {
+        "source": "UCI ML Optical Recognition of Handwritten Digits (E. Alpaydin, C. Kaynak, 1998), "
+                  "via scikit-learn's digits.csv.gz",
+        "licence": "CC BY 4.0",
+        "sha256": DIGITS_SHA256,
+        "image_shape": (8, 8),
+        "mean": mean,
+        "std": std,
+        "seed": seed,
+        "val_fraction": val_fraction,
+    }
+    return Dataset(X_train, y[tr], X_val, y[va], name="digits", info=info, n_classes=10)
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic tasks
+# --------------------------------------------------------------------------------------------
+
+def _check_int(value, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an int >= {low}; got {value}")
+    return int(value)
+
+
+def _check_real(value, name: str, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or (value <= 0 if positive else value < 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value}")
+    return value
+
+
+def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int = 20,
+                       lambda_max: float = 10.0, lambda_min: float = 0.1, noise: float = 0.5,
+                       seed: int = 0) -> Dataset:
+    r"""Linear regression whose loss has a Hessian known exactly: the stability limit of GD is known.
+
+    The loss the engine's ``LinearRegression`` minimises on the training set is
+
+    .. math:: L(w, b) = \frac{1}{2n} \sum_{i=1}^{n} (x_i \cdot w + b - y_i)^2 ,
+
+    a quadratic with Hessian :math:`H = \frac{1}{n} \begin{pmatrix} X^\top X & X^\top 1 \\
+    1^\top X & n \end{pmatrix}`. ``X_train`` is built exactly centred (:math:`X^\top 1 = 0`) with
+    orthogonal columns scaled so that :math:`X^\top X / n = \mathrm{diag}(λ_1, …, λ_d)`, the
+    :math:`λ_j` log-spaced from ``lambda_max`` down to ``lambda_min``; hence
+    :math:`H = \mathrm{diag}(λ_1, …, λ_d, 1)` (the 1 belongs to the bias ``b``).
+    Gradient descent :math:`θ_{k+1} = θ_k - ε ∇L(θ_k)` on a quadratic converges for every start
+    iff :math:`0 < ε < 2 / λ_{max}(H)`.
+
+    Targets: ``y = X w_true + b_true + noise · ξ``, with ``w_true, b_true, ξ ~ N(0, 1)``.
+    Validation features are drawn from the same distribution, ``N(0, diag(λ))``.
+
+    The data are stored in float32, which perturbs the construction by ~1e-7 relative; ``info``
+    therefore reports the Hessian **of the stored data**, computed in float64:
+    ``hessian_eigenvalues`` (descending, ``n_features + 1`` values), ``lambda_max``,
+    ``lambda_min``, ``lr_stability_limit = 2 / lambda_max``, the float64 least-squares optimum
+    on the stored training data ``w_star``, ``b_star`` (and ``loss_star``, the loss there), and
+    the generating ``w_true``, ``b_true``, ``noise``, ``seed``. The largest eigenvalue is
+    ``max(lambda_max, 1)``: with ``lambda_max < 1`` the bias direction is the stiffest one.
+
+    Requires ``n_train >= n_features + 1`` (centred orthogonal columns need that many rows) and
+    ``0 < lambda_min <= lambda_max``; with ``n_features == 1`` the single eigenvalue is
+    ``lambda_max``.
+
+    >>> ds = make_least_squares(n_features=5, lambda_max=4.0, lambda_min=0.25)
+    >>> ds
+    Dataset('least-squares', train=512x5, val=128x5, regression)
+    >>> print(ds.info["hessian_eigenvalues"].round(4))
+    [4.   2.   1.   1.   0.5  0.25]
+    >>> print(f"{ds.info['lr_stability_limit']:.4f}")
+    0.5000
+    """
+    n_features = _check_int(n_features, "n_features", 1)
+    n_train = _check_int(n_train, "n_train", n_features + 1)
+    n_val = _check_int(n_val, "n_val", 1)
+    lambda_max = _check_real(lambda_max, "lambda_max", positive=True)
+    lambda_min = _check_real(lambda_min, "lambda_min", positive=True)
+    if lambda_min > lambda_max:
+        raise ValueError(f"lambda_min must be <= lambda_max; got lambda_min={lambda_min}, "
+                         f"lambda_max={lambda_max}")
+    noise = _check_real(noise, "noise", positive=False)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    eig = np.geomspace(lambda_max, lambda_min, n_features)           # λ_1 ≥ … ≥ λ_d
+    A = rng.standard_normal((n_train, n_features))
+    A -= A.mean(axis=0)                                              # columns ⟂ 1
+    Q, R = np.linalg.qr(A)                                           # orthonormal, still ⟂ 1
+    Q *= np.sign(np.diag(R))                                         # make the factorisation unique
+    X_train = Q * np.sqrt(n_train * eig)                             # XᵀX / n = diag(λ)
+    X_val = rng.standard_normal((n_val, n_features)) * np.sqrt(eig)  # N(0, diag(λ))
+    w_true = rng.standard_normal(n_features)
+    b_true = float(rng.standard_normal())
+    y_train = X_train @ w_true + b_true + noise * rng.standard_normal(n_train)
+    y_val = X_val @ w_true + b_true + noise * rng.standard_normal(n_val)
+
+    # the Hessian and the optimum of the data as stored (float32), computed in float64
+    Xs = X_train.astype(np.float32).astype(np.float64)
+    ys = y_train.astype(np.float32).astype(np.float64)
+    X1 = np.hstack([Xs, np.ones((n_train, 1))])
+    hessian = X1.T @ X1 / n_train
+    h_eig = np.linalg.eigvalsh(hessian)[::-1].copy()
+    theta, *_ = np.linalg.lstsq(X1, ys, rcond=None)
+    loss_star = float(0.5 * np.mean((X1 @ theta - ys) ** 2))
+    info = {
+        "hessian_eigenvalues": h_eig,
+        "lambda_max": float(h_eig[0]),
+        "lambda_min": float(h_eig[-1]),
+        "lr_stability_limit": 2.0 / float(h_eig[0]),
+        "w_star": theta[:-1],
+        "b_star": float(theta[-1]),
+        "loss_star": loss_star,
+        "w_true": w_true,
+        "b_true": b_true,
+        "noise": noise,
+        "seed": seed,
+    }
+    return Dataset(X_train, y_train, X_val, y_val, name="least-squares", info=info)
+
+
+def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, turns: float = 1.0,
+                 noise: float = 0.05, seed: int = 0) -> Dataset:
+    r"""Interleaved 2-D spirals: a small classification task that a linear model cannot solve.
+
+    Sample ``i`` gets class ``c`` (classes balanced: ``i mod n_classes``, then shuffled), a radius
+    ``r ~ U(0, 1)`` and the angle ``φ = 2π c / K + 2π · turns · r``; its point is
+    ``r (cos φ, sin φ) + noise · ξ`` with ``ξ ~ N(0, I)``. Train and validation come from the
+    same generator; both are then standardized with the training mean and standard deviation
+    (stored in ``info["mean"]``, ``info["std"]`` to map points back for pictures).
+
+    >>> ds = make_spirals(n_train=300, n_val=90, seed=1)
+    >>> ds
+    Dataset('spirals', train=300x2, val=90x2, classes=3)
+    >>> np.bincount(ds.y_train).tolist()
+    [100, 100, 100]
+    """
+    n_classes = _check_int(n_classes, "n_classes", 2)
+    n_train = _check_int(n_train, "n_train", n_classes)
+    n_val = _check_int(n_val, "n_val", 1)
+    turns = _check_real(turns, "turns", positive=True)
+    noise = _check_real(noise, "noise", positive=False)
+    seed = _check_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    def draw(n):
+        c = rng.permutation(np.arange(n) % n_classes)
+        r = rng.uniform(0.0, 1.0, n)
+        phi = 2 * np.pi * c / n_classes + 2 * np.pi * turns * r
+        X = r[:, None] * np.stack([np.cos(phi), np.sin(phi)], axis=1)
+        return X + noise * rng.standard_normal((n, 2)), c
+
+    X_train, y_train = draw(n_train)
+    X_val, y_val = draw(n_val)
+    X_train, X_val, mean, std = _standardize(X_train, X_val)
+    info = {"mean": mean, "std": std, "turns": turns, "noise": noise, "seed": seed}
+    return Dataset(X_train, y_train, X_val, y_val, name="spirals", info=info, n_classes=n_classes)
+
+
+# --------------------------------------------------------------------------------------------
+# MNIST / Fashion-MNIST (IDX files)
+# --------------------------------------------------------------------------------------------
+
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (the format of MNIST), plain or gzip-compressed; no pickle involved.
+
+    Layout (all integers big-endian): two zero bytes, a type code (``0x08`` uint8, ``0x09``
+    int8, ``0x0B`` int16, ``0x0C`` int32, ``0x0D`` float32, ``0x0E`` float64), the number of
+    dimensions ``ndim`` (1 byte), ``ndim`` uint32 sizes, then the values in C order. Gzip is
+    recognised by its magic bytes, whatever the file name.
+
+    Returns a new array in native byte order with shape ``(d_1, …, d_ndim)``. Raises
+    ``ValueError`` naming the file for a bad magic number, an unknown type code, a truncated
+    header or payload, trailing bytes after the payload, or a corrupt gzip stream.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels.idx")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> read_idx(path)
+    array([7, 2, 1], dtype=uint8)
+    """
+    p = Path(path)
+    with open(p, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise ValueError(f"{p}: corrupt gzip stream ({exc})") from None
+    if len(raw) < 4:
+        raise ValueError(f"{p}: truncated IDX header ({len(raw)} bytes; the magic number needs 4)")
+    zero, code, ndim = raw[:2], raw[2], raw[3]
+    if zero != b"\x00\x00" or code not in _IDX_DTYPES or ndim == 0:
+        raise ValueError(f"{p}: bad IDX magic number 0x{raw[:4].hex()} (expected 0x0000TTNN with "
+                         f"type code TT in {{08, 09, 0B, 0C, 0D, 0E}} and NN >= 1 dimensions)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{p}: truncated IDX header: {ndim} dimensions need {header} bytes, "
+                         f"the file has {len(raw)}")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = _IDX_DTYPES[code]
+    expected = math.prod(shape) * dtype.itemsize
+    found = len(raw) - header
+    if found < expected:
+        raise ValueError(f"{p}: truncated IDX payload: shape {shape} of {dtype.name} needs "
+                         f"{expected} bytes, found {found}")
+    if found > expected:
+        raise ValueError(f"{p}: oversized IDX payload: shape {shape} of {dtype.name} needs "
+                         f"{expected} bytes, found {found} ({found - expected} trailing bytes)")
+    data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=header)
+    return data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+
+
+_MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+#: sha256 of the official ``.gz`` files, from tensorflow-datasets' ``url_checksums/mnist.txt``
+#: and ``url_checksums/fashion_mnist.txt`` (the same values appear in many independent projects).
+MNIST_CHECKSUMS = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
+}
+
+#: Download mirrors tried in order (only with ``download=True``).
+MNIST_MIRRORS = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+              "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                      "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+}
+
+
+def _download(filename: str, folder: Path, mirrors) -> Path:
+    """Fetch ``filename`` from the first mirror that answers; write atomically into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / filename
+    errors = []
+    for base in mirrors:
+        url = base + filename
+        tmp = target.with_name(target.name + ".part")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+        except OSError as exc:  # URLError, HTTPError, timeouts are OSErrors
+            errors.append(f"{url}: {exc}")
+            tmp.unlink(missing_ok=True)
+            continue
+        os.replace(tmp, target)
+        return target
+    raise OSError(f"could not download {filename}; tried:\n  " + "\n  ".join(errors))
+
+
+def _mnist_file(folder: Path, name: str, *, kind: str, download: bool, verify: bool,
+                checksums: dict, mirrors) -> Path:
+    gz, plain = folder / f"{name}.gz", folder / name
+    if gz.is_file():
+        path = gz
+    elif plain.is_file():
+        path = plain
+    elif download:
+        path = _download(gz.name, folder, mirrors)
+    else:
+        raise FileNotFoundError(f"{kind} file {gz.name} (or {plain.name}) not found in {folder}; "
+                                f"pass download=True to fetch it")
+    if verify:
+        expected = checksums.get(path.name)
+        if expected is None:
+            raise ValueError(f"no known sha256 for {path}; pass verify=False to load it unchecked, "
+                             f"or checksums={{{path.name!r}: '<sha256>'}}")
+        found = _sha256(path)
+        if found != expected.lower():
+            raise ValueError(f"{path}: sha256 mismatch: expected {expected.lower()}, found {found} "
+                             f"(corrupt or not the official {kind} file; delete it and download again)")
+    return path
+
+
+def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: bool = True,
+               val_fraction: float | None = None, limit: int | None = None, seed: int = 0,
+               checksums: dict | None = None, mirrors=None) -> Dataset:
+    """MNIST or Fashion-MNIST from the four official IDX files in ``folder``.
+
+    Files: ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
+    ``t10k-labels-idx1-ubyte``, each as ``.gz`` (preferred) or uncompressed.
+
+    * ``kind``: ``"mnist"`` or ``"fashion-mnist"``; chooses checksums and mirrors.
+    * ``download``: fetch missing ``.gz`` files from :data:`MNIST_MIRRORS` (urllib; nothing is
+      fetched unless ``True``).
+    * ``verify``: compare each file's sha256 with ``checksums`` (default
+      :data:`MNIST_CHECKSUMS` ``[kind]``, the official ``.gz`` files); a mismatch raises
+      ``ValueError`` with the file and both hashes. An uncompressed file has no official hash:
+      add it to ``checksums`` or pass ``verify=False``.
+    * ``val_fraction``: ``None`` uses the official 10,000-image test split as validation; a float
+      in (0, 1) instead splits the official training set (stratified, seeded by ``seed``) and the
+      test split is not read.
+    * ``limit``: keep only the first ``limit`` images of each file read (quick runs; every class
+      must still occur in the training split).
+
+    Images are flattened to 784 features (``info["image_shape"] == (28, 28)``), scaled to [0, 1]
+    by ``/255`` and then standardized with the **scalar** mean and standard deviation of all
+    training pixels (MNIST: 0.1307 and 0.3081). A scalar rather than per-pixel statistics: border
+    pixels that are almost always 0 would otherwise be blown up by factors of hundreds, which
+    would make the largest stable learning rate depend on a few stray pixels.
+    """
+    if kind not in MNIST_CHECKSUMS:
+        raise ValueError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
+    if not isinstance(download, bool) or not isinstance(verify, bool):
+        raise TypeError("download and verify must be bool")
+    if val_fraction is not None:
+        val_fraction = _check_fraction(val_fraction)
+    if limit is not None:
+        limit = _check_int(limit, "limit", 1)
+    seed = _check_seed(seed)
+    if checksums is None:
+        checksums = MNIST_CHECKSUMS[kind]
+    elif not isinstance(checksums, dict):
+        raise TypeError(f"checksums must be a dict {{filename: sha256}} or None; "
+                        f"got {type(checksums).__name__}")
+    mirrors = MNIST_MIRRORS[kind] if mirrors is None else tuple(mirrors)
+    folder = Path(folder)
+
+    def read_split(images_name, labels_name, split):
+        paths = [_mnist_file(folder, n, kind=kind, download=download, verify=verify,
+                             checksums=checksums, mirrors=mirrors) for n in (images_name, labels_name)]
+        images, labels = read_idx(paths[0]), read_idx(paths[1])
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise ValueError(f"{paths[0]}: expected uint8 images of shape (n, rows, cols); got "
+                             f"{images.dtype} {images.shape}")
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"{paths[1]}: expected 1-D integer labels; got {labels.dtype} {labels.shape}")
+        if len(images) != len(labels):
+            raise ValueError(f"{split} split: {paths[0].name} has {len(images)} images but "
+                             f"{paths[1].name} has {len(labels)} labels")
+        if limit is not None:
+            images, labels = images[:limit], labels[:limit]
+        return images, labels.astype(np.int64)
+
+    X, y = read_split(_MNIST_NAMES[0], _MNIST_NAMES[1], "train")
+    image_shape = X.shape[1:]
+    if val_fraction is None:
+        X_val, y_val = read_split(_MNIST_NAMES[2], _MNIST_NAMES[3], "test")
+        if X_val.shape[1:] != image_shape:
+            raise ValueError(f"test images have shape {X_val.shape[1:]} but training images "
+                             f"{image_shape}")
+        X_train, y_train = X, y
+    else:
+        tr, va = _stratified_split(y, val_fraction, np.random.default_rng(seed))
+        X_train, y_train, X_val, y_val = X[tr], y[tr], X[va], y[va]
+
+    X_train = X_train.reshape(len(X_train), -1).astype(np.float32) / 255
+    X_val = X_val.reshape(len(X_val), -1).astype(np.float32) / 255
+    mean = float(X_train.mean(dtype=np.float64))
+    std = float(X_train.std(dtype=np.float64)) or 1.0
+    X_train = (X_train - np.float32(mean)) / np.float32(std)
+    X_val = (X_val - np.float32(mean)) / np.float32(std)
+    info = {
+        "source": {"mnist": "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges)",
+                   "fashion-mnist": "Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf; Zalando Research, "
+                                    "MIT licence)"}[kind],
+        "image_shape": tuple(int(d) for d in image_shape),
+        "mean": mean,
+        "std": std,
+        "validation": ("official test split" if val_fraction is None
+                       else f"{val_fraction} of the training split"),
+        "verified": verify,
+        "seed": seed,
+    }
+    return Dataset(X_train, y_train, X_val, y_val, name=kind, info=info, n_classes=10)

@@ -1,0 +1,341 @@
+r"""The learning-rate range test: a short run whose LR grows every step, and what to read from it.
+
+Train from the model's current parameters for ``steps`` minibatch updates while the learning
+rate sweeps from ``lr_start`` to ``lr_end`` (geometrically with ``mode="exp"``, evenly with
+``"linear"``: :func:`lrcore.schedules.exponential_range`, :func:`~lrcore.schedules.linear_range`);
+record the loss of every minibatch; stop early once the loss blows up. The loss against
+:math:`\log ε` falls, flattens, then rises: a good LR lies on the falling part, left of the
+minimum (the article: "1 or 2 steps smaller" than where the loss starts to increase).
+
+Conventions (see ``shared/reference/schedules.md``):
+
+* ``lrs[k]`` is the LR of update ``k`` and ``losses[k]`` the minibatch loss measured just before
+  it; without divergence ``lrs[0] == lr_start`` and ``lrs[-1] == lr_end``.
+* Stop when a loss is NaN/inf (``stop_reason="nan"``; that loss is not recorded), or when the
+  bias-corrected EMA of the losses, :math:`s_k`, rises too far above its best value so far
+  :math:`s^*` (``"diverged"``; the step that triggered it is the last one recorded):
+
+  .. math:: s_k - s^* > (\text{diverge} - 1)\,|s^*| ,
+
+  i.e. :math:`s_k > \text{diverge}·s^*` for a positive loss, and the same distance above
+  :math:`s^*` when losses are negative. (The EMA is causal, so it can be checked as the run
+  goes; the divergence check runs every 8 steps, the steps after a stop are discarded.)
+* Parameters, optimizer state (the run's velocity lives and dies inside the test) and the
+  caller's global NumPy random state are exactly as before, whatever happens: restored in a
+  ``finally``. The run is deterministic for a given ``seed``.
+
+Suggestions are read from a **centred** smoother of the loss in :math:`\log_{10} ε` -- a local
+linear fit over a window of ``window`` times the decades swept -- because an EMA lags: it
+responds about :math:`β/(1-β)` steps late (49 at β = 0.98), so on a rising curve it sits to the
+right of the data, and so do LRs read from it (how many decades that is depends on the steps
+per decade of the sweep). ``ema`` keeps the EMA curve for comparison.
+
+* ``steepest``: the LR where the smoothed loss falls fastest, :math:`\min\, ds/d\log ε`, left of
+  the smoothed minimum;
+* ``minimum``: the LR of the smoothed minimum, divided by 10;
+* ``valley``: fastai's rule -- the longest decreasing run (a longest decreasing subsequence) of
+  the smoothed loss, at the index fastai's code picks, about half-way along it.
+
+``suggestion`` is the one named by ``suggest`` (default ``"valley"``, fastai's default). A later
+chapter measures which rule agrees best with a grid search of fixed LRs on the book's tasks, and
+may change this default.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backend import to_numpy
+from .models import DenseModel
+from .schedules import exponential_range, linear_range
+from .training import _Engine, _check_int, _is_real, _setup
+
+__all__ = ["RangeTest", "range_test", "centred_smooth", "ema_smooth", "smoothed_diverged",
+           "valley_index", "SUGGESTIONS"]
+
+#: the suggestion rules, in the order they are drawn
+SUGGESTIONS = ("steepest", "minimum", "valley")
+
+
+# --------------------------------------------------------------------------------------------
+# smoothing and the stopping rule
+# --------------------------------------------------------------------------------------------
+
+def ema_smooth(losses, beta: float = 0.98) -> np.ndarray:
+    r"""Bias-corrected exponential moving average: :math:`a_k = β a_{k-1} + (1-β) L_k`,
+    :math:`s_k = a_k / (1 - β^{k+1})` (what fastai and most range-test code plot).
+
+    >>> print(np.round(ema_smooth([1.0, 1.0, 4.0], beta=0.5), 4))
+    [1.     1.     2.7143]
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    if not 0 <= beta < 1:
+        raise ValueError(f"beta must be in [0, 1); got {beta}")
+    out, avg = np.empty_like(losses), 0.0
+    for k, x in enumerate(losses):
+        avg = beta * avg + (1 - beta) * x
+        out[k] = avg / (1 - beta ** (k + 1))
+    return out
+
+
+def centred_smooth(lrs, losses, *, window: float = 0.1, span: float | None = None) -> np.ndarray:
+    r"""A centred (lag-free) smoother of ``losses`` against :math:`x = \log_{10} ε`.
+
+    At every point, the value at :math:`x_i` of the least-squares line through the points with
+    :math:`|x_j - x_i| \le h`, :math:`h = \text{window}·\text{span}/2` (``span`` defaults to the
+    decades covered by ``lrs``): a moving average where the points are evenly spread, without
+    the bias a plain average has at the ends of a sloped curve (Savitzky–Golay of order 1).
+    ``lrs`` must increase.
+
+    >>> lrs = np.geomspace(1e-3, 1.0, 7)
+    >>> print(np.round(centred_smooth(lrs, [3.0, 2.0, 1.0, 0.0, 1.0, 2.0, 3.0], window=0.4), 3))
+    [3.    2.    1.    0.667 1.    2.    3.   ]
+    """
+    x = np.log10(np.asarray(lrs, dtype=np.float64))
+    y = np.asarray(losses, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"lrs and losses must be 1-D of the same length; got {x.shape} and {y.shape}")
+    if x.size == 0:
+        return y.copy()
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("lrs must be strictly increasing")
+    span = (x[-1] - x[0]) if span is None else span
+    half = window * span / 2
+    x = x - x.mean()                                   # centre, for accurate sums of squares
+    lo = np.searchsorted(x, x - half, side="left")     # window i: points lo[i] .. hi[i]-1
+    hi = np.searchsorted(x, x + half, side="right")
+
+    def window_sum(v):
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        return c[hi] - c[lo]
+
+    n, sx, sxx = window_sum(np.ones_like(x)), window_sum(x), window_sum(x * x)
+    sy, sxy = window_sum(y), window_sum(x * y)
+    # the line through the window, evaluated at x_i: a + b x_i with the normal equations
+    d = n * sxx - sx * sx
+    flat = d <= 1e-12 * np.maximum(n * sxx, 1e-300)    # one point (or one x): the mean
+    d = np.where(flat, 1.0, d)
+    b = np.where(flat, 0.0, (n * sxy - sx * sy) / d)
+    a = (sy - b * sx) / n
+    return a + b * x
+
+
+def smoothed_diverged(s: float, best: float, *, diverge: float) -> bool:
+    r"""The range test's stopping rule: :math:`s - s^* > (\text{diverge} - 1)|s^*|`.
+
+    For a positive best value this is ``s > diverge * best``; it also works when losses are
+    negative (the same distance above the best), where ``s > diverge * best`` would stop at once.
+
+    >>> smoothed_diverged(4.5, 1.0, diverge=4.0), smoothed_diverged(3.5, 1.0, diverge=4.0)
+    (True, False)
+    >>> smoothed_diverged(-1.0, -2.0, diverge=4.0), smoothed_diverged(4.5, -2.0, diverge=4.0)
+    (False, True)
+    """
+    return bool(s - best > (diverge - 1.0) * abs(best))
+
+
+class _SmoothedLimit:
+    """The stopping rule as the engine applies it: EMA of the losses, checked point by point."""
+
+    def __init__(self, diverge: float, beta: float):
+        self.diverge, self.beta = diverge, beta
+        self.avg, self.best, self.reason = 0.0, math.inf, None
+
+    def __call__(self, k0: int, losses: np.ndarray) -> np.ndarray:
+        for j, x in enumerate(losses[:, 0]):
+            k = k0 + j
+            if not math.isfinite(x):
+                self.reason = "nan"
+                return np.array([k])
+            self.avg = self.beta * self.avg + (1 - self.beta) * x
+            s = self.avg / (1 - self.beta ** (k + 1))
+            if k > 0 and smoothed_diverged(s, self.best, diverge=self.diverge):
+                self.reason = "diverged"
+                return np.array([k])
+            self.best = min(self.best, s)
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# suggestions
+# --------------------------------------------------------------------------------------------
+
+def valley_index(values) -> int:
+    """fastai's ``valley``: the index about half-way along the longest decreasing run of ``values``.
+
+    The run is a longest strictly decreasing subsequence; with ``L`` its length in indices
+    from its start to its end, fastai's code picks ``start + int(L/3) + int(L/3/2)``.
+
+    >>> valley_index([9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0, 1.0, 2.0])
+    3
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    if n == 0:
+        raise ValueError("valley_index needs at least one value")
+    lds = np.ones(n, dtype=np.int64)          # length of the longest decreasing run ending at i
+    for i in range(1, n):
+        higher = lds[:i][v[:i] > v[i]]
+        if higher.size:
+            lds[i] = higher.max() + 1
+    end = int(np.argmax(lds))                 # the first longest run
+    start = end - int(lds[end])               # as fastai writes it (one before the run's start)
+    sections = (end - start) / 3
+    return int(min(max(start + int(sections) + int(sections / 2), 0), n - 1))
+
+
+def _suggestions(lrs: np.ndarray, smoothed: np.ndarray) -> dict:
+    if len(lrs) < 3:
+        return {name: math.nan for name in SUGGESTIONS}
+    i_min = int(np.argmin(smoothed))
+    slope = np.gradient(smoothed, np.log10(lrs))          # d smoothed / d log10 ε
+    i_steep = int(np.argmin(slope[: i_min + 1]))
+    return {"steepest": float(lrs[i_steep]),
+            "minimum": float(lrs[i_min] / 10),
+            "valley": float(lrs[valley_index(smoothed)])}
+
+
+# --------------------------------------------------------------------------------------------
+# the result
+# --------------------------------------------------------------------------------------------
+
+@dataclass(repr=False, eq=False)
+class RangeTest:
+    """The record of an LR range test (NumPy arrays) and the LRs it suggests.
+
+    ``lrs``, ``losses``: the LR of update ``k`` and the minibatch loss before it, for the steps
+    recorded; ``smoothed``: the centred smoother of :func:`centred_smooth` (the suggestions use
+    it); ``ema``: the bias-corrected EMA of :func:`ema_smooth` (what the stopping rule uses);
+    ``suggestions``: ``{"steepest": ε, "minimum": ε, "valley": ε}``; ``suggest``: the name of
+    the one returned as ``suggestion``; ``stop_reason``: ``"completed"``, ``"nan"`` or
+    ``"diverged"``. Fewer than 3 recorded losses give NaN suggestions.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    ema: np.ndarray
+    suggestions: dict
+    suggest: str
+    stop_reason: str
+    lr_start: float
+    lr_end: float
+    steps: int
+    window: float = 0.1
+    diverge: float = 4.0
+    mode: str = "exp"
+
+    @property
+    def suggestion(self) -> float:
+        """The suggested LR: ``suggestions[suggest]``."""
+        return self.suggestions[self.suggest]
+
+    def __repr__(self) -> str:
+        sug = ", ".join(f"{k}={v:.3g}" for k, v in self.suggestions.items())
+        return (f"RangeTest({len(self.lrs)} of {self.steps} steps, {self.stop_reason}, "
+                f"suggestion={self.suggestion:.3g} ({self.suggest}); {sug})")
+
+    def plot(self, ax=None, *, ema: bool = False):
+        """Loss (thin) and centred smoothed loss against the LR on a log axis; each suggestion
+        marked at exactly its LR (on the smoothed curve); ``ema=True`` adds the EMA. Returns ``ax``."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+            ax = plt.gca()
+        ax.plot(self.lrs, self.losses, color="0.6", lw=0.8, label="minibatch loss")
+        ax.plot(self.lrs, self.smoothed, lw=2, label="smoothed (centred)")
+        if ema:
+            ax.plot(self.lrs, self.ema, lw=1.2, ls="--", label="EMA (β = 0.98)")
+        if len(self.lrs):
+            log_lrs = np.log10(self.lrs)
+            markers = {"steepest": "v", "minimum": "s", "valley": "o"}
+            for name, lr in self.suggestions.items():
+                if not math.isfinite(lr):
+                    continue
+                y = np.interp(np.log10(lr), log_lrs, self.smoothed)
+                ax.plot([lr], [y], markers.get(name, "o"), ms=7, zorder=3,
+                        label=f"{name}: {lr:.2g}" + (" (suggestion)" if name == self.suggest else ""))
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate ε")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return ax
+
+
+# --------------------------------------------------------------------------------------------
+# the test
+# --------------------------------------------------------------------------------------------
+
+def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, steps: int = 100,
+               batch_size: int = 32, mode: str = "exp", diverge: float = 4.0, seed: int = 0,
+               suggest: str = "valley", window: float = 0.1, beta: float = 0.98,
+               momentum: float = 0.0, weight_decay: float = 0.0) -> RangeTest:
+    """Run an LR range test on ``model`` and ``data``; the model is left exactly as it was.
+
+    ``steps`` updates with ``lr(k)`` from ``exponential_range(lr_start, lr_end, steps=steps)``
+    (``mode="exp"``) or ``linear_range`` (``"linear"``); minibatches as in
+    :func:`lrcore.training.train` (a fresh permutation from ``seed`` each epoch); plain SGD unless
+    ``momentum``/``weight_decay`` are given. ``diverge``: the stopping factor (> 1). ``window``:
+    width of the centred smoother, as a fraction of the decades swept. ``beta``: the EMA
+    of the stopping rule. ``suggest``: which of ``"steepest"``, ``"minimum"``, ``"valley"``
+    is ``suggestion``. See the module docstring for the conventions.
+
+    >>> from lrcore.data import load_digits
+    >>> from lrcore.models import SoftmaxRegression
+    >>> rt = range_test(SoftmaxRegression(64, 10), load_digits(seed=0), lr_start=1e-4,
+    ...                 lr_end=1e3, steps=60)
+    >>> rt.stop_reason, len(rt.lrs)
+    ('diverged', 55)
+    >>> print({k: f"{v:.3g}" for k, v in rt.suggestions.items()})
+    {'steepest': '0.363', 'minimum': '0.245', 'valley': '0.0704'}
+    """
+    if not isinstance(model, DenseModel):
+        raise TypeError(f"model must be an lrcore model (SoftmaxRegression, MLP, "
+                        f"LinearRegression); got {type(model).__name__}")
+    if mode not in ("exp", "linear"):
+        raise ValueError(f"mode must be 'exp' or 'linear'; got {mode!r}")
+    if suggest not in SUGGESTIONS:
+        raise ValueError(f"suggest must be one of {', '.join(map(repr, SUGGESTIONS))}; "
+                         f"got {suggest!r}")
+    if not _is_real(diverge) or not diverge > 1:
+        raise ValueError(f"diverge must be a number > 1; got {diverge!r}")
+    if not _is_real(window) or not 0 < window <= 1:
+        raise ValueError(f"window must be in (0, 1] (a fraction of the decades swept); "
+                         f"got {window!r}")
+    if not _is_real(beta) or not 0 <= beta < 1:
+        raise ValueError(f"beta must be in [0, 1); got {beta!r}")
+    if not _is_real(momentum) or not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be a float in [0, 1); got {momentum!r}")
+    steps = _check_int(steps, "steps", 2)
+    schedule = (exponential_range if mode == "exp" else linear_range)(lr_start, lr_end, steps=steps)
+    lrs = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
+    s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,
+               weight_decay=weight_decay, schedule_unit="step", plateau=None, seed=seed,
+               diverge_factor=2.0, progress=False)   # checks the arguments the run shares with train
+    mu = None if momentum == 0 else np.full(steps, float(momentum))
+    rule = _SmoothedLimit(float(diverge), float(beta))
+
+    saved = [theta.copy() for theta in model.theta]
+    random_state = np.random.get_state()
+    try:
+        engine = _Engine(model, model.stacked(), data, lrs[None], mu, batch_size=s["batch_size"],
+                         nesterov=False, weight_decay=float(weight_decay), plateaus=None,
+                         seed=s["seed"], stop=rule, evaluate=False, check_every=8)
+        engine.run()
+        losses = to_numpy(engine.losses[:, 0]).astype(np.float64)
+    finally:  # the model and the caller's random state as they were, whatever happened
+        for theta, before in zip(model.theta, saved):
+            theta[...] = before
+        np.random.set_state(random_state)
+
+    stop = int(engine.diverged_at[0])
+    n = steps if stop < 0 else (stop if rule.reason == "nan" else stop + 1)
+    lrs, losses = lrs[:n], losses[:n]
+    span = math.log10(lr_end / lr_start)              # the window is a fraction of the planned sweep
+    smoothed = centred_smooth(lrs, losses, window=window, span=span)
+    return RangeTest(lrs=lrs, losses=losses, smoothed=smoothed, ema=ema_smooth(losses, beta),
+                     suggestions=_suggestions(lrs, smoothed), suggest=suggest,
+                     stop_reason=rule.reason or "completed", lr_start=float(lr_start),
+                     lr_end=float(lr_end), steps=steps, window=float(window),
+                     diverge=float(diverge), mode=mode)

@@ -1,0 +1,1013 @@
+"""Learning-rate schedules: pure functions of the step ``k``, plus ``ReduceLROnPlateau``.
+
+Names, keyword arguments and semantics follow the contract ``shared/reference/schedules.md``;
+the equations use the notation of the source article: ε_k is the learning rate of update ``k``,
+ε_0 the initial rate, α the decay factor, N the number of steps between two drops and τ the step
+at which an annealing ends.
+
+Every function below *validates* its arguments and returns a :class:`Schedule`, a small callable
+object that only *computes*::
+
+    >>> lr = cosine_decay(0.1, until=1000)
+    >>> round(lr(500), 6)
+    0.05
+    >>> lr(np.arange(3)).dtype
+    dtype('float64')
+
+Conventions shared by every schedule:
+
+- ``k`` counts parameter updates from 0: ``schedule(k)`` is the learning rate of update ``k``.
+- A scalar integer step (Python ``int``, NumPy integer, 0-d integer array) gives a Python
+  ``float``; an integer array (or a list of ints) gives a ``float64`` array of the same shape,
+  computed by the vectorized closed form.
+- Steps are integers, strictly: a float step, even ``10.0``, raises :class:`NotIntegerError`
+  (so does ``every=10.0`` for an integer hyper-parameter); a negative step raises ``ValueError``
+  naming ``k``.  :class:`NotIntegerError` is both a ``TypeError`` (wrong type) and a
+  ``ValueError`` (not an integer), so either ``except`` clause catches it, as NumPy's
+  ``AxisError`` is both a ``ValueError`` and an ``IndexError``.
+- Bad hyper-parameters raise ``ValueError`` (``TypeError`` for a wrong type) whose message names
+  the parameter and the accepted range, e.g.
+  ``ValueError: every must be a positive integer (>= 1), got 0``.
+- ``repr`` shows the call that rebuilds the schedule, defaults included:
+  ``step_decay(lr0=0.1, factor=0.5, every=10)``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "NotIntegerError",
+    "Schedule",
+    "constant",
+    "step_decay",
+    "multistep_decay",
+    "exponential_decay",
+    "linear_decay",
+    "polynomial_decay",
+    "inverse_time_decay",
+    "cosine_decay",
+    "cosine_restarts",
+    "cyclic",
+    "one_cycle",
+    "warmup",
+    "join",
+    "exponential_range",
+    "linear_range",
+    "ReduceLROnPlateau",
+]
+
+
+class NotIntegerError(TypeError, ValueError):
+    """A float or a bool where an integer (a step, ``every``, ``until``...) is required.
+
+    Both a ``TypeError`` and a ``ValueError``: ``2.5`` has the wrong type *and* is not an
+    integer value.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers: called by the constructors only, never by __call__.
+# --------------------------------------------------------------------------------------------
+
+def _interval(low, high, low_open, high_open) -> str:
+    """Human-readable accepted range: `` in (0, 1]``, `` > 0``, `` >= 0`` or nothing."""
+    if low is not None and high is not None:
+        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {low:g}"
+    return ""
+
+
+def _real(name, value, *, low=None, high=None, low_open=False, high_open=False) -> float:
+    """Check that ``value`` is a finite real number in the given range; return it as float."""
+    accepted = _interval(low, high, low_open, high_open)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number{accepted}, got {value!r} ({type(value).__name__})"
+        )
+    x = float(value)
+    ok = math.isfinite(x)
+    if ok and low is not None:
+        ok = x > low if low_open else x >= low
+    if ok and high is not None:
+        ok = x < high if high_open else x <= high
+    if not ok:
+        raise ValueError(f"{name} must be a finite number{accepted}, got {value!r}")
+    return x
+
+
+_INT_WORDS = {0: "a non-negative integer (>= 0)", 1: "a positive integer (>= 1)"}
+
+
+def _integer(name, value, *, minimum=1) -> int:
+    """Check that ``value`` is an integer (not a bool, not a float) >= ``minimum``."""
+    words = _INT_WORDS.get(minimum, f"an integer >= {minimum}")
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+    ):
+        raise NotIntegerError(f"{name} must be {words}, got {value!r} ({type(value).__name__})")
+    if not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {words}, got {value!r} ({type(value).__name__})")
+    n = int(value)
+    if n < minimum:
+        raise ValueError(f"{name} must be {words}, got {n}")
+    return n
+
+
+def _choice(name, value, options) -> str:
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def _flag(name, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def _increasing(name, values, *, minimum) -> tuple[int, ...]:
+    """A strictly increasing sequence of integers >= minimum, as a tuple."""
+    words = "non-negative" if minimum == 0 else "positive"
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"{name} must be a sequence of strictly increasing {words} integers, "
+            f"got {values!r} ({type(values).__name__})"
+        )
+    out = tuple(_integer(name, v, minimum=minimum) for v in values)
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError(
+            f"{name} must be strictly increasing {words} integers "
+            f"(sorted, no duplicates), got {list(out)}"
+        )
+    return out
+
+
+def _schedule_arg(name, value) -> Callable:
+    if not callable(value):
+        raise TypeError(
+            f"{name} must be a schedule (a callable of the step k), "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    return value
+
+
+def _steps(k):
+    """Validate a step argument that is not a plain ``int``: return an int or an int64 array."""
+    if isinstance(k, (bool, np.bool_)):
+        raise NotIntegerError(f"k must be an integer step (>= 0) or an integer array, got {k!r}")
+    arr = np.asarray(k)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind in "fcb":
+            raise NotIntegerError(
+                "k must be an integer step (>= 0) or an integer array, "
+                f"got {arr.dtype} {k!r}; steps are counted, use int(k) or k.astype(int)"
+            )
+        raise TypeError(
+            "k must be an integer step (>= 0) or an integer array, "
+            f"got {k!r} ({type(k).__name__})"
+        )
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"k must be a non-negative step (>= 0), got {arr.min()}")
+    if arr.ndim == 0:
+        return int(arr)
+    return arr.astype(np.int64, copy=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Elementwise functions for the closed forms: NumPy on arrays, the math module on Python
+# scalars (a tenth of the cost), so each formula is written once.  Both call the C library's
+# cos/log/pow here; the tests check that scalar and array results agree bit for bit.
+# --------------------------------------------------------------------------------------------
+
+def _cos(x):
+    return np.cos(x) if isinstance(x, np.ndarray) else math.cos(x)
+
+
+def _log(x):
+    return np.log(x) if isinstance(x, np.ndarray) else math.log(x)
+
+
+def _floor(x):
+    return np.floor(x) if isinstance(x, np.ndarray) else float(math.floor(x))
+
+
+def _minimum(x, bound):
+    return np.minimum(x, bound) if isinstance(x, np.ndarray) else min(x, bound)
+
+
+def _integral(x):
+    return x.astype(np.int64) if isinstance(x, np.ndarray) else int(x)
+
+
+def _count_passed(sorted_steps, k):
+    """How many of ``sorted_steps`` are <= k."""
+    if isinstance(k, np.ndarray):
+        return np.searchsorted(np.asarray(sorted_steps, dtype=np.int64), k, side="right")
+    return bisect_right(sorted_steps, k)
+
+
+def _where(condition, x, y):
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, x, y)
+    return x if condition else y
+
+
+# --------------------------------------------------------------------------------------------
+# The base class
+# --------------------------------------------------------------------------------------------
+
+class Schedule:
+    """A learning-rate schedule: a pure function ``k -> ε_k`` of the update index ``k >= 0``.
+
+    Subclasses store validated hyper-parameters and implement ``_lr(k)``, the closed form,
+    written once for a Python ``int`` and for an ``int64`` array alike.  ``__call__`` only
+    checks the step and converts the result (``float`` for a scalar, ``float64`` array for an
+    array).  Build schedules with the functions of this module, never with these classes.
+    """
+
+    _name = "schedule"
+    _fields: tuple[str, ...] = ()
+
+    def __call__(self, k):
+        if type(k) is int:  # fast path: one comparison, then the formula
+            if k < 0:
+                raise ValueError(f"k must be a non-negative step (>= 0), got {k}")
+            return float(self._lr(k))
+        k = _steps(k)
+        if isinstance(k, int):
+            return float(self._lr(k))
+        return np.asarray(self._lr(k), dtype=np.float64)
+
+    def _lr(self, k):  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def _params(self) -> dict:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def _repr_head(self) -> list[str]:
+        return []
+
+    def __repr__(self) -> str:
+        args = self._repr_head() + [f"{n}={v!r}" for n, v in self._params().items()]
+        return f"{self._name}({', '.join(args)})"
+
+
+def _evaluate(schedule, k):
+    """``schedule(k)`` for a validated int or int64 array ``k``, as float / float64 array."""
+    if isinstance(schedule, Schedule):
+        out = schedule._lr(k)  # already validated: skip the child's checks
+    else:
+        out = schedule(k)
+    if isinstance(k, np.ndarray):
+        return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape)
+    return float(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Constant and step-wise decays
+# --------------------------------------------------------------------------------------------
+
+class _Constant(Schedule):
+    _name, _fields = "constant", ("lr",)
+
+    def __init__(self, lr):
+        self.lr = lr
+
+    def _lr(self, k):
+        if isinstance(k, np.ndarray):
+            return np.full(k.shape, self.lr)
+        return self.lr  # ε_k = ε
+
+
+def constant(lr) -> Schedule:
+    """A constant learning rate: ``ε_k = ε``.
+
+    Equals a plain float learning rate in any library (torch ``SGD(lr=...)`` without a
+    scheduler).
+
+    >>> lr = constant(0.1)
+    >>> lr(0), lr(1000)
+    (0.1, 0.1)
+    >>> lr([0, 1, 2])
+    array([0.1, 0.1, 0.1])
+    """
+    return _Constant(_real("lr", lr, low=0, low_open=True))
+
+
+class _StepDecay(Schedule):
+    _name, _fields = "step_decay", ("lr0", "factor", "every")
+
+    def __init__(self, lr0, factor, every):
+        self.lr0, self.factor, self.every = lr0, factor, every
+
+    def _lr(self, k):
+        lr0, factor, every = self.lr0, self.factor, self.every
+        return lr0 * factor ** (k // every)  # ε_k = ε_0 α^⌊k/N⌋
+
+
+def step_decay(lr0, *, factor, every) -> Schedule:
+    """Step decay: multiply by α every N steps, ``ε_k = ε_0 α^⌊k/N⌋``.
+
+    ``factor`` is α in (0, 1], ``every`` is N.  Equals torch
+    ``StepLR(step_size=every, gamma=factor)`` and TF
+    ``exponential_decay(lr0, k, every, factor, staircase=True)``.
+
+    >>> lr = step_decay(0.1, factor=0.5, every=10)
+    >>> lr(9), lr(10), round(lr(25), 6)
+    (0.1, 0.05, 0.025)
+    >>> lr
+    step_decay(lr0=0.1, factor=0.5, every=10)
+    """
+    return _StepDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _real("factor", factor, low=0, high=1, low_open=True),
+        _integer("every", every),
+    )
+
+
+class _MultistepDecay(Schedule):
+    _name, _fields = "multistep_decay", ("lr0", "milestones", "factor")
+
+    def __init__(self, lr0, milestones, factor):
+        self.lr0, self.factor = lr0, factor
+        self._milestones = milestones
+
+    @property
+    def milestones(self) -> list[int]:
+        return list(self._milestones)
+
+    def _lr(self, k):
+        lr0, factor = self.lr0, self.factor
+        passed = _count_passed(self._milestones, k)  # #{m ∈ milestones : m ≤ k}
+        return lr0 * factor ** passed  # ε_k = ε_0 α^#{m ≤ k}
+
+
+def multistep_decay(lr0, *, milestones, factor) -> Schedule:
+    """Drop by α at each milestone: ``ε_k = ε_0 α^#{m ∈ milestones : m ≤ k}``.
+
+    ``milestones`` are strictly increasing non-negative steps; the drop happens *at* ``k = m``.
+    Equals torch ``MultiStepLR(milestones, gamma=factor)``.
+
+    >>> lr = multistep_decay(0.1, milestones=[30, 80], factor=0.1)
+    >>> round(lr(29), 6), round(lr(30), 6), round(lr(80), 6)
+    (0.1, 0.01, 0.001)
+    """
+    return _MultistepDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _increasing("milestones", milestones, minimum=0),
+        _real("factor", factor, low=0, high=1, low_open=True),
+    )
+
+
+class _ExponentialDecay(Schedule):
+    _name, _fields = "exponential_decay", ("lr0", "factor", "every", "staircase")
+
+    def __init__(self, lr0, factor, every, staircase):
+        self.lr0, self.factor, self.every, self.staircase = lr0, factor, every, staircase
+
+    def _lr(self, k):
+        lr0, factor, every = self.lr0, self.factor, self.every
+        p = k / every  # k/N
+        if self.staircase:
+            p = _floor(p)  # ⌊k/N⌋
+        return lr0 * factor ** p  # ε_k = ε_0 α^(k/N)
+
+
+def exponential_decay(lr0, *, factor, every=1, staircase=False) -> Schedule:
+    """Exponential decay: ``ε_k = ε_0 α^(k/N)`` (``α^⌊k/N⌋`` if ``staircase``).
+
+    ``factor`` is α in (0, 1], ``every`` is N.  Equals TF
+    ``exponential_decay(lr0, k, every, factor, staircase)``, Keras ``ExponentialDecay`` and
+    optax ``exponential_decay(lr0, transition_steps=every, decay_rate=factor,
+    staircase=staircase)``; with ``every=1``, torch ``ExponentialLR(gamma=factor)``.
+
+    >>> lr = exponential_decay(0.1, factor=0.5, every=10)
+    >>> round(lr(5), 6), round(lr(10), 6)
+    (0.070711, 0.05)
+    """
+    return _ExponentialDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _real("factor", factor, low=0, high=1, low_open=True),
+        _integer("every", every),
+        _flag("staircase", staircase),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Annealing to a final value at step τ (= until), then holding it
+# --------------------------------------------------------------------------------------------
+
+class _LinearDecay(Schedule):
+    _name, _fields = "linear_decay", ("lr0", "lr_end", "until")
+
+    def __init__(self, lr0, lr_end, until):
+        self.lr0, self.lr_end, self.until = lr0, lr_end, until
+
+    def _lr(self, k):
+        lr0, lr_end, until = self.lr0, self.lr_end, self.until
+        a = _minimum(k, until) / until  # α = min(k, τ)/τ
+        return (1 - a) * lr0 + a * lr_end  # ε_k = (1 - α) ε_0 + α ε_τ
+
+
+def linear_decay(lr0, *, lr_end, until) -> Schedule:
+    """Linear decay to ε_τ at step τ, then constant (the article's favourite).
+
+    ``ε_k = (1 - α) ε_0 + α ε_τ`` with ``α = min(k, τ)/τ``; ``lr_end`` is ε_τ (``>= 0``; it may
+    exceed ``lr0``, giving a linear ramp up), ``until`` is τ.  Equals torch
+    ``LinearLR(start_factor=1, end_factor=lr_end/lr0, total_iters=until)``.
+
+    >>> lr = linear_decay(0.1, lr_end=0.01, until=100)
+    >>> round(lr(50), 6), round(lr(100), 6), round(lr(1000), 6)
+    (0.055, 0.01, 0.01)
+    """
+    return _LinearDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _real("lr_end", lr_end, low=0),
+        _integer("until", until),
+    )
+
+
+class _PolynomialDecay(Schedule):
+    _name, _fields = "polynomial_decay", ("lr0", "until", "power", "lr_end")
+
+    def __init__(self, lr0, until, power, lr_end):
+        self.lr0, self.until, self.power, self.lr_end = lr0, until, power, lr_end
+
+    def _lr(self, k):
+        lr0, lr_end, until, power = self.lr0, self.lr_end, self.until, self.power
+        a = _minimum(k, until) / until  # α = min(k, τ)/τ
+        return (lr0 - lr_end) * (1 - a) ** power + lr_end  # ε_k = (ε_0 - ε_τ)(1 - α)^p + ε_τ
+
+
+def polynomial_decay(lr0, *, until, power=1.0, lr_end=0.0) -> Schedule:
+    """Polynomial decay: ``ε_k = (ε_0 - ε_τ)(1 - α)^p + ε_τ``, ``α = min(k, τ)/τ``.
+
+    ``until`` is τ, ``power`` is p (> 0), ``lr_end`` is ε_τ (>= 0), held after τ.  Equals Keras
+    ``PolynomialDecay(lr0, decay_steps=until, end_learning_rate=lr_end, power=power,
+    cycle=False)``; with ``lr_end=0``, torch ``PolynomialLR(total_iters=until, power=power)``.
+
+    >>> lr = polynomial_decay(0.1, until=100, power=2.0)
+    >>> round(lr(50), 6), lr(100), lr(200)
+    (0.025, 0.0, 0.0)
+    """
+    return _PolynomialDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _integer("until", until),
+        _real("power", power, low=0, low_open=True),
+        _real("lr_end", lr_end, low=0),
+    )
+
+
+class _InverseTimeDecay(Schedule):
+    _name, _fields = "inverse_time_decay", ("lr0", "rate", "every", "staircase")
+
+    def __init__(self, lr0, rate, every, staircase):
+        self.lr0, self.rate, self.every, self.staircase = lr0, rate, every, staircase
+
+    def _lr(self, k):
+        lr0, rate, every = self.lr0, self.rate, self.every
+        p = k / every  # k/N
+        if self.staircase:
+            p = _floor(p)  # ⌊k/N⌋
+        return lr0 / (1 + rate * p)  # ε_k = ε_0 / (1 + r k/N)
+
+
+def inverse_time_decay(lr0, *, rate, every=1, staircase=False) -> Schedule:
+    """Inverse-time decay: ``ε_k = ε_0 / (1 + r k/N)`` (``⌊k/N⌋`` if ``staircase``).
+
+    ``rate`` is r (>= 0), ``every`` is N.  Equals Keras
+    ``InverseTimeDecay(lr0, decay_steps=every, decay_rate=rate, staircase=staircase)``.
+
+    >>> lr = inverse_time_decay(0.1, rate=0.5, every=10)
+    >>> round(lr(10), 6), round(lr(20), 6)
+    (0.066667, 0.05)
+    """
+    return _InverseTimeDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _real("rate", rate, low=0),
+        _integer("every", every),
+        _flag("staircase", staircase),
+    )
+
+
+class _CosineDecay(Schedule):
+    _name, _fields = "cosine_decay", ("lr0", "until", "lr_end")
+
+    def __init__(self, lr0, until, lr_end):
+        self.lr0, self.until, self.lr_end = lr0, until, lr_end
+
+    def _lr(self, k):
+        lr0, lr_end, until = self.lr0, self.lr_end, self.until
+        t = _minimum(k, until)  # hold ε_τ after τ
+        return lr_end + (lr0 - lr_end) * (1 + _cos(np.pi * t / until)) / 2
+        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2
+
+
+def cosine_decay(lr0, *, until, lr_end=0.0) -> Schedule:
+    """Cosine annealing to ε_τ at step τ, then constant.
+
+    ``ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2``; ``until`` is τ, ``lr_end`` is ε_τ.
+    Equals torch ``CosineAnnealingLR(T_max=until, eta_min=lr_end)`` for ``k <= until``;
+    **lrcore** then holds ``lr_end`` (as Keras ``CosineDecay`` and optax
+    ``cosine_decay_schedule`` do), where torch rises again.
+
+    >>> lr = cosine_decay(0.1, until=100, lr_end=0.01)
+    >>> round(lr(0), 6), round(lr(50), 6), round(lr(100), 6), round(lr(500), 6)
+    (0.1, 0.055, 0.01, 0.01)
+    """
+    return _CosineDecay(
+        _real("lr0", lr0, low=0, low_open=True),
+        _integer("until", until),
+        _real("lr_end", lr_end, low=0),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Periodic schedules
+# --------------------------------------------------------------------------------------------
+
+class _CosineRestarts(Schedule):
+    _name, _fields = "cosine_restarts", ("lr_max", "period", "mult", "lr_min")
+
+    def __init__(self, lr_max, period, mult, lr_min):
+        self.lr_max, self.period, self.mult, self.lr_min = lr_max, period, mult, lr_min
+
+    def _cycle(self, k):
+        """(T_cur, T_i): steps since the last restart and length of the current cycle."""
+        period, mult = self.period, self.mult
+        if mult == 1:
+            return k % period, period
+        # cycle i starts at N (m^i - 1)/(m - 1): torch's log formula gives i up to round-off,
+        # then one exact integer correction on each side
+        i = _integral(_floor(_log(k / period * (mult - 1) + 1) / _log(mult)))
+        i = i + (period * (mult ** (i + 1) - 1) // (mult - 1) <= k)
+        i = i - (period * (mult**i - 1) // (mult - 1) > k)
+        start = period * (mult**i - 1) // (mult - 1)
+        return k - start, period * mult**i
+
+    def _lr(self, k):
+        lr_max, lr_min = self.lr_max, self.lr_min
+        t_cur, t_i = self._cycle(k)
+        return lr_min + (lr_max - lr_min) * (1 + _cos(np.pi * t_cur / t_i)) / 2
+        # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
+
+
+def cosine_restarts(lr_max, *, period, mult=1, lr_min=0.0) -> Schedule:
+    """Cosine annealing with warm restarts (SGDR).
+
+    ``ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2`` where cycle ``i`` lasts
+    ``T_i = N m^i`` steps (N = ``period``, m = ``mult``, an integer >= 1) and ``T_cur ∈ [0, T_i)``
+    counts the steps since the last restart: the first restart is at ``k = N``.  Equals torch
+    ``CosineAnnealingWarmRestarts(T_0=period, T_mult=mult, eta_min=lr_min)`` and Keras
+    ``CosineDecayRestarts(lr_max, period, t_mul=mult, m_mul=1, alpha=lr_min/lr_max)``.
+
+    >>> lr = cosine_restarts(0.1, period=10, mult=2)
+    >>> round(lr(5), 6), lr(10), round(lr(20), 6), lr(30)
+    (0.05, 0.1, 0.05, 0.1)
+    """
+    lr_max = _real("lr_max", lr_max, low=0, low_open=True)
+    lr_min = _real("lr_min", lr_min, low=0)
+    if lr_max < lr_min:
+        raise ValueError(f"lr_max must be >= lr_min, got lr_max={lr_max!r} < lr_min={lr_min!r}")
+    return _CosineRestarts(lr_max, _integer("period", period), _integer("mult", mult), lr_min)
+
+
+class _Cyclic(Schedule):
+    _name = "cyclic"
+    _fields = ("lr_min", "lr_max", "half_cycle", "half_cycle_down", "mode", "gamma")
+
+    def __init__(self, lr_min, lr_max, half_cycle, half_cycle_down, mode, gamma):
+        self.lr_min, self.lr_max, self.mode, self.gamma = lr_min, lr_max, mode, gamma
+        self.half_cycle, self.half_cycle_down = half_cycle, half_cycle_down
+        down = half_cycle if half_cycle_down is None else half_cycle_down
+        self._size = float(half_cycle) + float(down)  # T = up + down
+        self._ratio = half_cycle / self._size  # r = up/T
+
+    def _lr(self, k):
+        lr_min, lr_max, size, r = self.lr_min, self.lr_max, self._size, self._ratio
+        cycle = _floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
+        x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
+        f = _where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
+        if self.mode == "triangular2":
+            s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
+        elif self.mode == "exp_range":
+            s = self.gamma**k  # γ^k, k the update index
+        else:
+            s = 1.0
+        return lr_min + (lr_max - lr_min) * f * s  # ε_k = ε_min + (ε_max - ε_min) f s
+
+
+def cyclic(lr_min, lr_max, *, half_cycle, half_cycle_down=None, mode="triangular",
+           gamma=1.0) -> Schedule:
+    """Cyclical learning rate (CLR, Smith 2017): a triangle between ε_min and ε_max.
+
+    With ``T = up + down`` (``half_cycle``, ``half_cycle_down``, which defaults to
+    ``half_cycle``), ``r = up/T``, ``cycle = ⌊1 + k/T⌋`` and ``x = 1 + k/T - cycle``:
+    ``f = x/r`` if ``x <= r`` else ``(x - 1)/(r - 1)``, and
+    ``ε_k = ε_min + (ε_max - ε_min) f s`` with ``s = 1`` (``"triangular"``),
+    ``1/2^(cycle-1)`` (``"triangular2"``) or ``γ^k`` (``"exp_range"``; ``gamma`` in (0, 1]).
+    Equals torch ``CyclicLR(base_lr=lr_min, max_lr=lr_max, step_size_up=half_cycle,
+    step_size_down=half_cycle_down, mode=mode, gamma=gamma)``.
+
+    >>> lr = cyclic(0.001, 0.01, half_cycle=10)
+    >>> round(lr(0), 6), round(lr(5), 6), round(lr(10), 6), round(lr(20), 6)
+    (0.001, 0.0055, 0.01, 0.001)
+    """
+    lr_min = _real("lr_min", lr_min, low=0)
+    lr_max = _real("lr_max", lr_max, low=0, low_open=True)
+    if lr_max < lr_min:
+        raise ValueError(f"lr_max must be >= lr_min, got lr_max={lr_max!r} < lr_min={lr_min!r}")
+    half_cycle = _integer("half_cycle", half_cycle)
+    if half_cycle_down is not None:
+        half_cycle_down = _integer("half_cycle_down", half_cycle_down)
+    return _Cyclic(
+        lr_min, lr_max, half_cycle, half_cycle_down,
+        _choice("mode", mode, ("triangular", "triangular2", "exp_range")),
+        _real("gamma", gamma, low=0, high=1, low_open=True),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One cycle
+# --------------------------------------------------------------------------------------------
+
+def _anneal_cos(start, end, pct):
+    """torch's ``_annealing_cos``: from ``start`` (pct=0) to ``end`` (pct=1)."""
+    return end + (start - end) / 2.0 * (_cos(np.pi * pct) + 1)
+
+
+def _anneal_linear(start, end, pct):
+    """torch's ``_annealing_linear``."""
+    return (end - start) * pct + start
+
+
+class _OneCycle(Schedule):
+    _name = "one_cycle"
+    _fields = ("lr_max", "total", "pct_start", "div", "final_div", "anneal", "three_phase")
+
+    def __init__(self, lr_max, total, pct_start, div, final_div, anneal, three_phase):
+        self.lr_max, self.total, self.pct_start = lr_max, total, pct_start
+        self.div, self.final_div = div, final_div
+        self.anneal, self.three_phase = anneal, three_phase
+        self._lr_initial = lr_max / div  # ε_0 = ε_max/div
+        self._lr_final = self._lr_initial / final_div  # ε_min = ε_0/final_div, as torch
+        self._ends = _one_cycle_ends(total, pct_start, three_phase)
+        self._anneal = _anneal_cos if anneal == "cos" else _anneal_linear
+
+    def _lr(self, k):
+        k = _minimum(k, self.total - 1)  # lrcore holds the final value from k = total - 1
+        lr0, peak, final, anneal = self._lr_initial, self.lr_max, self._lr_final, self._anneal
+        if self.three_phase:
+            e1, e2, e3 = self._ends
+            up = anneal(lr0, peak, k / e1)  # ε_0 -> ε_max on [0, e1]
+            down = anneal(peak, lr0, (k - e1) / (e2 - e1))  # ε_max -> ε_0 on [e1, e2]
+            tail = anneal(lr0, final, (k - e2) / (e3 - e2))  # ε_0 -> ε_min on [e2, e3]
+            return _where(k <= e1, up, _where(k <= e2, down, tail))
+        e1, e2 = self._ends
+        up = anneal(lr0, peak, k / e1)  # ε_0 -> ε_max on [0, e1]
+        down = anneal(peak, final, (k - e1) / (e2 - e1))  # ε_max -> ε_min on [e1, e2]
+        return _where(k <= e1, up, down)
+
+
+def _one_cycle_ends(total, pct_start, three_phase):
+    """Last step of each phase, computed exactly as torch's ``OneCycleLR`` does."""
+    if three_phase:
+        return (float(pct_start * total) - 1, float(2 * pct_start * total) - 2, total - 1)
+    return (float(pct_start * total) - 1, total - 1)
+
+
+def one_cycle(lr_max, *, total, pct_start=0.3, div=25.0, final_div=1e4, anneal="cos",
+              three_phase=False) -> Schedule:
+    """The 1cycle policy (Smith 2018, fastai): warm up to ε_max, then anneal far below ε_0.
+
+    Warm-up from ``ε_0 = lr_max/div`` to ``ε_max`` until step ``pct_start*total - 1``, then
+    anneal to ``ε_min = ε_0/final_div`` at step ``total - 1``; with ``three_phase`` go back to
+    ε_0 at ``2*pct_start*total - 2`` first.  Each phase interpolates with torch's
+    ``_annealing_cos(a, b, p) = b + (a - b)/2 (cos(π p) + 1)`` (or linearly, ``anneal="linear"``),
+    ``p = (k - start)/(end - start)``.  Equals torch ``OneCycleLR(max_lr=lr_max,
+    total_steps=total, pct_start, div_factor=div, final_div_factor=final_div,
+    anneal_strategy=anneal, three_phase)`` for ``k < total``; **lrcore** holds the final value
+    for ``k >= total - 1``.
+
+    >>> lr = one_cycle(0.1, total=100)
+    >>> round(lr(0), 6), round(lr(29), 6), round(lr(99), 9), round(lr(500), 9)
+    (0.004, 0.1, 4e-07, 4e-07)
+    """
+    lr_max = _real("lr_max", lr_max, low=0, low_open=True)
+    total = _integer("total", total)
+    pct_start = _real("pct_start", pct_start, low=0, high=1, low_open=True, high_open=True)
+    div = _real("div", div, low=0, low_open=True)
+    final_div = _real("final_div", final_div, low=0, low_open=True)
+    anneal = _choice("anneal", anneal, ("cos", "linear"))
+    three_phase = _flag("three_phase", three_phase)
+    ends = _one_cycle_ends(total, pct_start, three_phase)
+    if ends[0] <= 0:  # torch would divide 0 by 0 at k = 0
+        raise ValueError(
+            "pct_start * total must be > 1 so that the warm-up phase lasts at least one step "
+            f"(it ends at pct_start*total - 1 = {ends[0]!r}), got pct_start={pct_start!r}, "
+            f"total={total}"
+        )
+    if three_phase and ends[2] <= ends[1]:  # the final phase would be empty
+        raise ValueError(
+            "with three_phase=True, pct_start must leave a final phase: "
+            f"2*pct_start*total - 2 = {ends[1]!r} must be < total - 1 = {ends[2]}, "
+            f"got pct_start={pct_start!r}, total={total}"
+        )
+    return _OneCycle(lr_max, total, pct_start, div, final_div, anneal, three_phase)
+
+
+# --------------------------------------------------------------------------------------------
+# Composition: warm-up and join
+# --------------------------------------------------------------------------------------------
+
+class _Warmup(Schedule):
+    _name, _fields = "warmup", ("steps", "lr_start")
+
+    def __init__(self, schedule, steps, lr_start):
+        self.schedule, self.steps, self.lr_start = schedule, steps, lr_start
+        self._lr_peak = _evaluate(schedule, 0)  # schedule(0), reached at k = steps
+
+    def _repr_head(self):
+        return [repr(self.schedule)]
+
+    def _lr(self, k):
+        lr_start, lr_peak, steps = self.lr_start, self._lr_peak, self.steps
+        if isinstance(k, np.ndarray):
+            ramp = lr_start + (lr_peak - lr_start) * k / steps
+            after = _evaluate(self.schedule, np.maximum(k - steps, 0))  # child evaluated once
+            return np.where(k < steps, ramp, after)
+        if k < steps:
+            return lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to schedule(0)
+        return _evaluate(self.schedule, k - steps)  # then the schedule, delayed by `steps`
+
+
+def warmup(schedule, *, steps, lr_start=0.0) -> Schedule:
+    """Linear warm-up for ``steps`` steps, then ``schedule`` delayed by ``steps``.
+
+    ``ε_k = ε_start + (s(0) - ε_start) k/W`` for ``k < W`` (W = ``steps``), then
+    ``ε_k = s(k - W)``: continuous, ``ε_W = s(0)``.  ``lr_start`` (>= 0) is the first LR.
+    ``warmup(cosine_decay(peak, until=until, lr_end=end), steps=W, lr_start=init)`` equals optax
+    ``warmup_cosine_decay_schedule(init, peak, warmup_steps=W, decay_steps=W + until, end)``.
+
+    >>> lr = warmup(cosine_decay(0.1, until=900), steps=100)
+    >>> lr(0), round(lr(50), 6), round(lr(100), 6), round(lr(550), 6)
+    (0.0, 0.05, 0.1, 0.05)
+    >>> lr
+    warmup(cosine_decay(lr0=0.1, until=900, lr_end=0.0), steps=100, lr_start=0.0)
+    """
+    return _Warmup(
+        _schedule_arg("schedule", schedule),
+        _integer("steps", steps),
+        _real("lr_start", lr_start, low=0),
+    )
+
+
+class _Join(Schedule):
+    _name, _fields = "join", ()
+
+    def __init__(self, schedules, boundaries):
+        self.schedules, self._boundaries = schedules, boundaries
+        self._starts = (0, *boundaries)  # first step of each piece
+
+    @property
+    def boundaries(self) -> list[int]:
+        return list(self._boundaries)
+
+    def _repr_head(self):
+        pieces = ", ".join(repr(s) for s in self.schedules)
+        return [f"[{pieces}]", f"boundaries={self.boundaries!r}"]
+
+    def _lr(self, k):
+        if isinstance(k, np.ndarray):
+            piece = np.searchsorted(self._boundaries, k, side="right")  # which schedule
+            out = np.empty(k.shape)
+            for i, (schedule, start) in enumerate(zip(self.schedules, self._starts)):
+                mask = piece == i
+                if mask.any():  # each schedule evaluated once, on its own steps
+                    out[mask] = _evaluate(schedule, k[mask] - start)
+            return out
+        i = bisect_right(self._boundaries, k)
+        return _evaluate(self.schedules[i], k - self._starts[i])  # s_i(k - b_i)
+
+
+def join(schedules, boundaries) -> Schedule:
+    """Chain schedules: schedule ``i + 1`` takes over at step ``boundaries[i]``, restarted there.
+
+    ``ε_k = s_i(k - b_i)`` for ``b_i <= k < b_{i+1}`` (``b_0 = 0``); ``boundaries`` are strictly
+    increasing positive integers, one fewer than ``schedules``.  Equals optax
+    ``join_schedules(schedules, boundaries)``.
+
+    >>> lr = join([constant(0.1), step_decay(0.05, factor=0.5, every=10)], [100])
+    >>> lr(99), lr(100), round(lr(110), 6)
+    (0.1, 0.05, 0.025)
+    """
+    if isinstance(schedules, (str, bytes)) or not isinstance(schedules, Sequence):
+        raise TypeError(
+            f"schedules must be a list of schedules, got {schedules!r} ({type(schedules).__name__})"
+        )
+    if len(schedules) == 0:
+        raise ValueError("schedules must hold at least one schedule, got []")
+    schedules = tuple(_schedule_arg(f"schedules[{i}]", s) for i, s in enumerate(schedules))
+    boundaries = _increasing("boundaries", boundaries, minimum=1)
+    if len(boundaries) != len(schedules) - 1:
+        raise ValueError(
+            f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries, "
+            f"got {len(boundaries)}: {list(boundaries)}"
+        )
+    return _Join(schedules, boundaries)
+
+
+# --------------------------------------------------------------------------------------------
+# Ranges for the LR range test
+# --------------------------------------------------------------------------------------------
+
+class _ExponentialRange(Schedule):
+    _name, _fields = "exponential_range", ("lr_start", "lr_end", "steps")
+
+    def __init__(self, lr_start, lr_end, steps):
+        self.lr_start, self.lr_end, self.steps = lr_start, lr_end, steps
+
+    def _lr(self, k):
+        lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
+        k = _minimum(k, last)
+        lr = lr_start * (lr_end / lr_start) ** (k / last)  # ε_k = ε_start (ε_end/ε_start)^(k/(S-1))
+        return _where(k == last, lr_end, lr)  # the last step is exactly ε_end
+
+
+def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
+    """Geometric sweep for the range test: ``ε_k = ε_start (ε_end/ε_start)^(k/(S-1))``.
+
+    ``S = steps`` (>= 2) learning rates from ``lr_start`` (k = 0) to ``lr_end`` (k = S - 1),
+    both hit exactly; ``lr_end`` is held after.  Requires ``0 < lr_start < lr_end``.
+
+    >>> lr = exponential_range(1e-5, 1.0, steps=6)
+    >>> [round(lr(k), 6) for k in range(6)]
+    [1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0]
+    """
+    lr_start, lr_end, steps = _range_args(lr_start, lr_end, steps)
+    return _ExponentialRange(lr_start, lr_end, steps)
+
+
+class _LinearRange(Schedule):
+    _name, _fields = "linear_range", ("lr_start", "lr_end", "steps")
+
+    def __init__(self, lr_start, lr_end, steps):
+        self.lr_start, self.lr_end, self.steps = lr_start, lr_end, steps
+
+    def _lr(self, k):
+        lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
+        k = _minimum(k, last)
+        lr = lr_start + (lr_end - lr_start) * (k / last)  # ε_start + (ε_end - ε_start) k/(S-1)
+        return _where(k == last, lr_end, lr)  # the last step is exactly ε_end
+
+
+def linear_range(lr_start, lr_end, *, steps) -> Schedule:
+    """Linear sweep for the range test: ``ε_k = ε_start + (ε_end - ε_start) k/(S-1)``.
+
+    ``S = steps`` (>= 2) learning rates from ``lr_start`` (k = 0) to ``lr_end`` (k = S - 1),
+    both hit exactly; ``lr_end`` is held after.  Requires ``0 < lr_start < lr_end``.
+
+    >>> lr = linear_range(0.1, 1.0, steps=10)
+    >>> lr(0), round(lr(4), 6), lr(9)
+    (0.1, 0.5, 1.0)
+    """
+    lr_start, lr_end, steps = _range_args(lr_start, lr_end, steps)
+    return _LinearRange(lr_start, lr_end, steps)
+
+
+def _range_args(lr_start, lr_end, steps):
+    lr_start = _real("lr_start", lr_start, low=0, low_open=True)
+    lr_end = _real("lr_end", lr_end, low=0, low_open=True)
+    if lr_end <= lr_start:
+        raise ValueError(
+            f"lr_end must be > lr_start for a range, got lr_start={lr_start!r}, lr_end={lr_end!r}"
+        )
+    return lr_start, lr_end, _integer("steps", steps, minimum=2)
+
+
+# --------------------------------------------------------------------------------------------
+# Reduce on plateau: the one stateful schedule
+# --------------------------------------------------------------------------------------------
+
+class ReduceLROnPlateau:
+    """Multiply the learning rate by α = ``factor`` when a metric stops improving.
+
+    ``step(metric)`` reads the metric of the epoch just finished and returns the LR for the
+    next one.  A metric is an improvement when ``metric < best - |best| θ`` (``"rel"``; θ =
+    ``threshold``) or ``metric < best - θ`` (``"abs"``), mirrored for ``mode="max"``.  After the
+    ``(patience + 1)``-th consecutive metric that is not an improvement,
+    ``ε ← max(α ε, ε_min)`` (skipped when the change is at most ``eps``), the bad count resets
+    and the next ``cooldown`` metrics are ignored.
+
+    For positive finite metrics the LR sequence equals torch ``ReduceLROnPlateau(opt, mode,
+    factor, patience, threshold, threshold_mode, cooldown, min_lr=lr_min, eps)`` exactly.
+    **lrcore** departs from torch in two ways: the relative threshold uses ``|best|``, so negative
+    metrics work (torch issues 47513, 38622); a NaN or infinite metric is never an improvement
+    and never becomes ``best``; ``n_nonfinite`` counts them.  The first finite metric is always
+    an improvement.
+
+    ``state_dict()`` is plain JSON-serialisable data (``best`` is ``None`` until a finite metric
+    arrives); ``load_state_dict`` restores hyper-parameters and state, so the restored object
+    continues exactly as the original.
+
+    >>> plateau = ReduceLROnPlateau(0.1, factor=0.5, patience=1)
+    >>> [plateau.step(loss) for loss in [1.0, 0.9, 0.95, 0.93, 0.92]]
+    [0.1, 0.1, 0.1, 0.05, 0.05]
+    >>> plateau.best, plateau.num_bad_epochs
+    (0.9, 1)
+    """
+
+    _fields = ("lr0", "factor", "patience", "threshold", "threshold_mode", "cooldown",
+               "lr_min", "mode", "eps")
+    _state = ("lr", "best", "num_bad_epochs", "cooldown_counter", "n_nonfinite", "last_epoch")
+
+    def __init__(self, lr0, *, factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, lr_min=0.0, mode="min", eps=1e-8):
+        self.lr0 = _real("lr0", lr0, low=0, low_open=True)
+        self.factor = _real("factor", factor, low=0, high=1, low_open=True, high_open=True)
+        self.patience = _integer("patience", patience, minimum=0)
+        self.threshold = _real("threshold", threshold, low=0)
+        self.threshold_mode = _choice("threshold_mode", threshold_mode, ("rel", "abs"))
+        self.cooldown = _integer("cooldown", cooldown, minimum=0)
+        self.lr_min = _real("lr_min", lr_min, low=0)
+        self.mode = _choice("mode", mode, ("min", "max"))
+        self.eps = _real("eps", eps, low=0)
+        self.lr = self.lr0  # ε, the LR in force
+        self.best = math.inf if self.mode == "min" else -math.inf  # no finite metric yet
+        self.num_bad_epochs = 0  # consecutive metrics that were not an improvement
+        self.cooldown_counter = 0  # metrics still to ignore after a reduction
+        self.n_nonfinite = 0  # NaN/inf metrics seen
+        self.last_epoch = 0  # metrics seen
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+        return f"ReduceLROnPlateau({args})"
+
+    def _is_better(self, metric: float) -> bool:
+        best, threshold = self.best, self.threshold
+        if math.isinf(best):  # first finite metric: always an improvement (no inf - inf)
+            return True
+        if self.threshold_mode == "abs":
+            return metric < best - threshold if self.mode == "min" else metric > best + threshold
+        # rel: best ∓ |best| θ, written as torch's best * (1 ∓ θ) when best >= 0
+        if self.mode == "min":
+            return metric < best * (1.0 - threshold if best >= 0 else 1.0 + threshold)
+        return metric > best * (threshold + 1.0 if best >= 0 else 1.0 - threshold)
+
+    def step(self, metric) -> float:
+        """Record the metric of the epoch just finished; return the LR for the next epoch."""
+        if isinstance(metric, (str, bytes, bool, np.bool_)):
+            raise TypeError(f"metric must be a real number, got {metric!r}")
+        try:
+            current = float(metric)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"metric must be a real number, got {metric!r} ({type(metric).__name__})"
+            ) from None
+        self.last_epoch += 1
+        if not math.isfinite(current):
+            self.n_nonfinite += 1
+            improved = False  # NaN/inf never improve and never become best
+        else:
+            improved = self._is_better(current)
+        if improved:
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown are ignored
+        if self.num_bad_epochs > self.patience:
+            new_lr = max(self.lr * self.factor, self.lr_min)  # ε ← max(α ε, ε_min)
+            if self.lr - new_lr > self.eps:
+                self.lr = new_lr
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        return self.lr
+
+    def state_dict(self) -> dict:
+        """Hyper-parameters and state as plain JSON-serialisable data."""
+        d = {name: getattr(self, name) for name in self._fields + self._state}
+        if math.isinf(self.best):
+            d["best"] = None  # JSON has no infinity: None means "no finite metric yet"
+        return d
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore hyper-parameters and state from :meth:`state_dict` (after a JSON trip)."""
+        missing = [n for n in self._fields + self._state if n not in state]
+        if missing:
+            raise ValueError(f"state is missing the keys {missing}")
+        fresh = ReduceLROnPlateau(**{n: state[n] for n in self._fields})  # validates
+        fresh.lr = _real("lr", state["lr"], low=0)
+        if state["best"] is not None:
+            fresh.best = _real("best", state["best"])
+        for name in ("num_bad_epochs", "cooldown_counter", "n_nonfinite", "last_epoch"):
+            setattr(fresh, name, _integer(name, state[name], minimum=0))
+        self.__dict__.update(fresh.__dict__)  # all or nothing

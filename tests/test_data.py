@@ -1,0 +1,451 @@
+"""Tests of lrcore.data: Dataset validation, the digits file, synthetic tasks, IDX/MNIST loading."""
+import gzip
+import hashlib
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrcore import data
+from lrcore.data import (Dataset, load_digits, load_mnist, make_least_squares, make_spirals,
+                         read_idx)
+
+
+# ------------------------------------------------------------------------------------------
+# Dataset
+# ------------------------------------------------------------------------------------------
+
+def _cls(**over):
+    args = dict(X_train=np.zeros((6, 3)), y_train=np.array([0, 1, 2, 0, 1, 2]),
+                X_val=np.zeros((2, 3)), y_val=np.array([1, 2]))
+    args.update(over)
+    return args
+
+
+def test_dataset_classification_attributes_and_repr():
+    ds = Dataset(**_cls(), name="toy", info={"a": np.arange(3)})
+    assert ds.task == "classification" and ds.n_classes == 3
+    assert (ds.n_train, ds.n_val, ds.n_features) == (6, 2, 3)
+    assert ds.X_train.dtype == np.float32 and ds.X_train.flags.c_contiguous
+    assert ds.y_train.dtype == np.int64
+    assert repr(ds) == "Dataset('toy', train=6x3, val=2x3, classes=3)"
+
+
+def test_dataset_regression_1d_and_2d():
+    ds = Dataset(np.ones((4, 2)), np.arange(4.0), np.ones((1, 2)), np.zeros(1), name="r")
+    assert ds.task == "regression" and ds.n_classes is None and ds.y_train.dtype == np.float32
+    assert repr(ds) == "Dataset('r', train=4x2, val=1x2, regression)"
+    ds2 = Dataset(np.ones((4, 2)), np.zeros((4, 3)), np.ones((1, 2)), np.zeros((1, 3)))
+    assert ds2.y_val.shape == (1, 3) and "outputs=3" in repr(ds2)
+
+
+def test_dataset_is_read_only_and_copies_inputs():
+    X = np.zeros((6, 3), dtype=np.float32)
+    info = {"v": np.zeros(2)}
+    ds = Dataset(**_cls(X_train=X), info=info)
+    assert X.flags.writeable and info["v"].flags.writeable  # the caller's arrays are untouched
+    for a in (ds.X_train, ds.y_train, ds.X_val, ds.y_val, ds.info["v"]):
+        with pytest.raises(ValueError):
+            a[0] = 1
+    with pytest.raises(AttributeError):
+        ds.X_train = X
+    with pytest.raises(AttributeError):
+        del ds.name
+    X[0, 0] = 5
+    assert ds.X_train[0, 0] == 0
+
+
+@pytest.mark.parametrize("over, exc, match", [
+    (dict(X_train=np.zeros(6)), ValueError, "X_train must be 2-D"),
+    (dict(X_val=np.zeros((2, 3, 1))), ValueError, "X_val must be 2-D"),
+    (dict(X_train=np.zeros((0, 3)), y_train=np.zeros(0, int)), ValueError, "X_train must have at least"),
+    (dict(X_train=np.array([["a"] * 3] * 6)), TypeError, "X_train must be a 2-D array of real"),
+    (dict(X_val=np.ones((2, 3), dtype=complex)), TypeError, "X_val .*got dtype complex128"),
+    (dict(X_train=np.ones((6, 3), dtype=bool)), TypeError, "X_train .*got dtype bool"),
+    (dict(X_train=[[1, 2], [3]]), TypeError, "X_train must be a 2-D array"),
+    (dict(X_val=np.zeros((2, 2))), ValueError, "X_val has 2 features but X_train has 3"),
+    (dict(X_train=np.full((6, 3), np.nan)), ValueError, "X_train contains NaN or inf"),
+    (dict(X_val=np.array([[np.inf, 0, 0], [0, 0, 0]])), ValueError, "X_val contains NaN or inf"),
+    (dict(X_train=np.full((6, 3), 1e39)), ValueError, "X_train contains NaN or inf"),  # float32 overflow
+    (dict(y_train=np.array(["a"] * 6, dtype=object)), TypeError,
+     r"y_train must hold integer class labels in \[0, n_classes\) or float regression targets; got dtype object"),
+    (dict(y_val=np.array([True, False])), TypeError, "y_val must hold integer.*got dtype bool"),
+    (dict(y_val=np.array([0.5, 1.0])), TypeError, "y_train and y_val must both"),
+    (dict(y_train=np.array([0, 1, 2, 0, 1])), ValueError, "y_train has shape .5,. but X_train has 6"),
+    (dict(y_val=np.array(1)), ValueError, "y_val has shape"),
+    (dict(y_train=np.zeros((6, 1), int)), ValueError, "y_train must be 1-D integer class labels"),
+    (dict(y_train=np.array([0, 1, 2, 0, 1, -1])), ValueError, "y_train .*negative label -1"),
+    (dict(y_val=np.array([1, 5])), ValueError, r"y_train must contain every class in \[0, 6\); missing \[3, 4, 5\]"),
+    (dict(y_train=np.zeros(6, int), y_val=np.zeros(2, int)), ValueError, "at least 2 classes"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_dataset_validation_errors(over, exc, match):
+    with pytest.raises(exc, match=match):
+        Dataset(**_cls(**over))
+
+
+def test_dataset_n_classes_keyword():
+    assert Dataset(**_cls(), n_classes=3).n_classes == 3
+    with pytest.raises(ValueError, match=r"y_val must hold integer class labels in \[0, n_classes\) = \[0, 3\)"):
+        Dataset(**_cls(y_val=np.array([0, 3])), n_classes=3)
+    with pytest.raises(ValueError, match=r"missing \[3\]"):
+        Dataset(**_cls(), n_classes=4)
+    with pytest.raises(TypeError, match="n_classes must be an int"):
+        Dataset(**_cls(), n_classes=3.0)
+    with pytest.raises(ValueError, match="n_classes must be an int >= 2"):
+        Dataset(**_cls(), n_classes=1)
+    with pytest.raises(ValueError, match="n_classes must be None for regression"):
+        Dataset(np.ones((2, 1)), np.zeros(2), np.ones((1, 1)), np.zeros(1), n_classes=2)
+
+
+def test_dataset_regression_errors():
+    ok = dict(X_train=np.ones((3, 2)), y_train=np.zeros(3), X_val=np.ones((1, 2)), y_val=np.zeros(1))
+    with pytest.raises(ValueError, match="y_val has shape .1, 2. but y_train has .3,."):
+        Dataset(**{**ok, "y_val": np.zeros((1, 2))})
+    with pytest.raises(ValueError, match="y_train must be 1-D .* or 2-D"):
+        Dataset(**{**ok, "y_train": np.zeros((3, 1, 1))})
+    with pytest.raises(ValueError, match="y_val contains NaN or inf"):
+        Dataset(**{**ok, "y_val": np.array([np.nan])})
+    with pytest.raises(ValueError, match="y_train contains NaN or inf"):  # float32 overflow
+        Dataset(**{**ok, "y_train": np.full(3, 1e39)})
+    with pytest.raises(TypeError, match="name must be a str"):
+        Dataset(**ok, name=3)
+    with pytest.raises(TypeError, match="info must be a dict"):
+        Dataset(**ok, info=[1])
+
+
+# ------------------------------------------------------------------------------------------
+# digits
+# ------------------------------------------------------------------------------------------
+
+def test_digits_file_matches_readme_sha256():
+    digest = hashlib.sha256(data.DIGITS_FILE.read_bytes()).hexdigest()
+    assert digest == data.DIGITS_SHA256
+    readme = (data.DIGITS_FILE.parent / "README.md").read_text()
+    assert digest in readme and "CC BY 4.0" in readme
+
+
+def test_digits_shape_classes_and_standardization():
+    ds = load_digits()
+    assert (ds.n_train, ds.n_val, ds.n_features, ds.n_classes) == (1437, 360, 64, 10)
+    assert ds.name == "digits" and ds.task == "classification"
+    X_raw, y_raw = data._read_digits(str(data.DIGITS_FILE), data.DIGITS_SHA256)
+    assert X_raw.min() == 0 and X_raw.max() == 16
+    assert np.bincount(y_raw).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    # standardized with training statistics: mean 0, std 1 except constant pixels (left at 0)
+    mean, std = ds.X_train.mean(axis=0), ds.X_train.std(axis=0)
+    assert np.abs(mean).max() < 1e-5
+    constant = ds.info["std"] == 1.0
+    assert constant.sum() >= 1 and np.allclose(std[~constant], 1, atol=1e-4)
+    assert np.all(ds.X_train[:, constant] == 0)
+    # un-standardizing gives back the original integer pixels
+    back = ds.X_val * ds.info["std"] + ds.info["mean"]
+    assert np.allclose(back, np.round(back), atol=1e-4) and back.min() > -1e-4 and back.max() < 16 + 1e-4
+
+
+def test_digits_split_is_stratified_and_disjoint():
+    ds = load_digits(val_fraction=0.25, seed=3)
+    X_raw, y_raw = data._read_digits(str(data.DIGITS_FILE), data.DIGITS_SHA256)
+    counts = np.bincount(y_raw)
+    val_counts = np.bincount(ds.y_val, minlength=10)
+    assert ds.n_val == int(np.ceil(0.25 * 1797)) and ds.n_train + ds.n_val == 1797
+    assert np.all(np.abs(val_counts - 0.25 * counts) <= 1)
+    # train and val together are exactly the original rows (as multisets)
+    back = lambda X: np.round(X * ds.info["std"] + ds.info["mean"]).astype(int)  # noqa: E731
+    rows = np.vstack([np.column_stack([back(ds.X_train), ds.y_train]),
+                      np.column_stack([back(ds.X_val), ds.y_val])])
+    original = np.column_stack([X_raw, y_raw])
+    assert np.array_equal(np.unique(rows, axis=0, return_counts=True)[1],
+                          np.unique(original, axis=0, return_counts=True)[1])
+    # not in class blocks: the labels are shuffled
+    assert np.count_nonzero(np.diff(ds.y_train)) > 1000
+
+
+def test_digits_deterministic_per_seed():
+    a, b, c = load_digits(seed=5), load_digits(seed=5), load_digits(seed=6)
+    assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.y_train, c.y_train)
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (1, ValueError), (1.5, ValueError),
+                                      (-0.1, ValueError), ("0.2", TypeError), (True, TypeError)])
+def test_digits_val_fraction_validated(bad, exc):
+    with pytest.raises(exc, match="val_fraction"):
+        load_digits(val_fraction=bad)
+
+
+def test_digits_seed_validated():
+    with pytest.raises(TypeError, match="seed"):
+        load_digits(seed=-1)
+
+
+def test_digits_corrupt_file_is_detected(tmp_path):
+    bad = tmp_path / "digits.csv.gz"
+    raw = bytearray(data.DIGITS_FILE.read_bytes())
+    raw[100] ^= 0xFF
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="corrupt: sha256 expected 09f66e6d.*, found"):
+        data._read_digits(str(bad), data.DIGITS_SHA256)
+    with pytest.raises(FileNotFoundError, match="digits data file not found"):
+        data._read_digits(str(tmp_path / "missing.gz"), data.DIGITS_SHA256)
+
+
+def test_package_data_declared():
+    from pathlib import Path
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    pyproject = tomllib.loads((Path(data.__file__).parents[1] / "pyproject.toml").read_text())
+    assert "data/*" in pyproject["tool"]["setuptools"]["package-data"]["lrcore"]
+
+
+# ------------------------------------------------------------------------------------------
+# least squares with a known Hessian
+# ------------------------------------------------------------------------------------------
+
+def _hessian(X):
+    X1 = np.hstack([X.astype(np.float64), np.ones((len(X), 1))])
+    return X1.T @ X1 / len(X)
+
+
+def test_least_squares_hessian_is_exact():
+    ds = make_least_squares(n_train=64, n_val=16, n_features=6, lambda_max=9.0, lambda_min=0.09)
+    H = _hessian(ds.X_train)
+    target = np.append(np.geomspace(9.0, 0.09, 6), 1.0)
+    assert np.allclose(H, np.diag(target), atol=1e-5)  # exactly diagonal up to float32 rounding
+    eig = np.linalg.eigvalsh(H)[::-1]
+    assert np.allclose(eig, ds.info["hessian_eigenvalues"], rtol=0, atol=1e-12)
+    assert np.allclose(np.sort(target)[::-1], eig, rtol=1e-5)
+    assert ds.info["lambda_max"] == eig[0] and ds.info["lr_stability_limit"] == 2 / eig[0]
+    assert np.abs(ds.X_train.astype(np.float64).mean(axis=0)).max() < 1e-6  # centred
+
+
+def test_least_squares_optimum_has_zero_gradient():
+    ds = make_least_squares(n_train=100, n_features=4, noise=0.3, seed=2)
+    X, y = ds.X_train.astype(np.float64), ds.y_train.astype(np.float64)
+    r = X @ ds.info["w_star"] + ds.info["b_star"] - y
+    assert np.abs(X.T @ r / len(y)).max() < 1e-10 and abs(r.mean()) < 1e-10
+    assert np.isclose(0.5 * np.mean(r ** 2), ds.info["loss_star"])
+    assert 0.3 ** 2 / 2 * 0.7 < ds.info["loss_star"] < 0.3 ** 2 / 2 * 1.3  # noise level, 4 of 100 dof fit
+
+
+def _gd_distance(ds, lr, steps):
+    """Full-batch gradient descent on L(w, b) = mean((Xw + b - y)^2) / 2; final distance to θ*."""
+    X, y = ds.X_train.astype(np.float64), ds.y_train.astype(np.float64)
+    w, b = np.zeros(ds.n_features), 0.0
+    for _ in range(steps):
+        r = X @ w + b - y
+        w, b = w - lr * X.T @ r / len(y), b - lr * r.mean()
+    return np.hypot(np.linalg.norm(w - ds.info["w_star"]), b - ds.info["b_star"])
+
+
+@pytest.mark.parametrize("lambda_max", [10.0, 0.5])  # 0.5 < 1: the bias sets the limit
+def test_least_squares_stability_limit_is_sharp(lambda_max):
+    ds = make_least_squares(n_train=128, n_features=8, lambda_max=lambda_max, lambda_min=0.3 * lambda_max)
+    limit = ds.info["lr_stability_limit"]
+    assert np.isclose(limit, 2 / max(lambda_max, 1.0))
+    start = _gd_distance(ds, 0.0, 0)
+    assert _gd_distance(ds, 0.9 * limit, 400) < 1e-6 * start
+    assert _gd_distance(ds, 1.1 * limit, 400) > 1e6 * start
+
+
+def test_least_squares_deterministic_and_validated():
+    a, b = make_least_squares(seed=4), make_least_squares(seed=4)
+    assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.y_train, make_least_squares(seed=5).y_train)
+    for kwargs, exc, match in [
+        (dict(n_train=20, n_features=20), ValueError, "n_train must be an int >= 21"),
+        (dict(n_features=0), ValueError, "n_features"),
+        (dict(n_val=0), ValueError, "n_val"),
+        (dict(n_train=10.0), TypeError, "n_train"),
+        (dict(lambda_max=0.0), ValueError, "lambda_max"),
+        (dict(lambda_min=float("nan")), ValueError, "lambda_min"),
+        (dict(lambda_min=2.0, lambda_max=1.0), ValueError, "lambda_min must be <= lambda_max"),
+        (dict(noise=-1.0), ValueError, "noise"),
+        (dict(noise="x"), TypeError, "noise"),
+    ]:
+        with pytest.raises(exc, match=match):
+            make_least_squares(**kwargs)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n_features=st.integers(1, 6), extra=st.integers(1, 40),
+       lam=st.floats(0.01, 100.0), ratio=st.floats(1.0, 1e3), seed=st.integers(0, 2**32 - 1))
+def test_least_squares_spectrum_property(n_features, extra, lam, ratio, seed):
+    ds = make_least_squares(n_train=n_features + extra, n_val=3, n_features=n_features,
+                            lambda_max=lam, lambda_min=lam / ratio, seed=seed)
+    expected = np.sort(np.append(np.geomspace(lam, lam / ratio, n_features), 1.0))[::-1]
+    assert np.allclose(ds.info["hessian_eigenvalues"], expected, rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------
+# spirals
+# ------------------------------------------------------------------------------------------
+
+def test_spirals():
+    ds = make_spirals(n_train=301, n_val=40, n_classes=4, seed=2)
+    assert (ds.n_train, ds.n_val, ds.n_features, ds.n_classes) == (301, 40, 2, 4)
+    assert np.bincount(ds.y_train).tolist() == [76, 75, 75, 75]
+    assert np.allclose(ds.X_train.mean(axis=0), 0, atol=1e-6)
+    assert np.allclose(ds.X_train.std(axis=0), 1, atol=1e-5)
+    # noise-free points lie on their arm: angle - 2π c / K = 2π turns r (mod 2π)
+    clean = make_spirals(n_train=60, n_val=3, noise=0.0, turns=0.5, seed=1)
+    P = clean.X_train * clean.info["std"] + clean.info["mean"]
+    r, phi = np.hypot(*P.T), np.arctan2(P[:, 1], P[:, 0])
+    d = np.angle(np.exp(1j * (phi - 2 * np.pi * clean.y_train / 3 - np.pi * r)))
+    assert np.abs(d).max() < 1e-4
+    assert np.array_equal(make_spirals(seed=3).X_val, make_spirals(seed=3).X_val)
+    with pytest.raises(ValueError, match="n_train must be an int >= 3"):
+        make_spirals(n_train=2)
+    with pytest.raises(ValueError, match="n_classes"):
+        make_spirals(n_classes=1)
+
+
+# ------------------------------------------------------------------------------------------
+# IDX and MNIST
+# ------------------------------------------------------------------------------------------
+
+_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
+
+
+def _idx_bytes(a):
+    a = np.asarray(a)
+    head = bytes([0, 0, _CODES[a.dtype.type], a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
+    return head + a.astype(a.dtype.newbyteorder(">")).tobytes()
+
+
+@pytest.mark.parametrize("dtype", list(_CODES))
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_round_trip(tmp_path, dtype, compress):
+    a = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    if dtype == np.uint8:
+        a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    raw = _idx_bytes(a)
+    path = tmp_path / "a.idx"
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    b = read_idx(path)
+    assert b.shape == a.shape and b.dtype == a.dtype and b.dtype.isnative and np.array_equal(a, b)
+    b[0] = 0  # a writable copy
+
+
+@pytest.mark.parametrize("raw, match", [
+    (b"\x00\x00", "truncated IDX header"),
+    (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "bad IDX magic number 0x01000801"),
+    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x05", "bad IDX magic number 0x00000701"),
+    (b"\x00\x00\x08\x00", "bad IDX magic number"),
+    (b"\x00\x00\x08\x02\x00\x00\x00\x01", "truncated IDX header: 2 dimensions need 12 bytes"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02", "truncated IDX payload: .*needs 3 bytes, found 2"),
+    (b"\x00\x00\x0c\x01\x00\x00\x00\x01\x01\x02", "truncated IDX payload: .*int32 needs 4 bytes"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "oversized IDX payload: .*1 trailing bytes"),
+    (b"\x1f\x8b\x08\x00garbage", "corrupt gzip stream"),
+])
+def test_idx_errors(tmp_path, raw, match):
+    path = tmp_path / "bad.idx"
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match=match) as info:
+        read_idx(path)
+    assert "bad.idx" in str(info.value)
+
+
+def test_idx_truncated_gzip(tmp_path):
+    path = tmp_path / "cut.gz"
+    path.write_bytes(gzip.compress(_idx_bytes(np.arange(100, dtype=np.uint8)))[:-12])
+    with pytest.raises(ValueError, match="cut.gz: corrupt gzip stream"):
+        read_idx(path)
+
+
+def _write_mnist(folder, n_train=40, n_test=20, seed=0, gz=True, labels_train=None):
+    """Tiny MNIST-shaped IDX files; returns their sha256 table."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(n_train) % 10).astype(np.uint8) if labels_train is None
+        else labels_train.astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    table = {}
+    for name, a in arrays.items():
+        raw = _idx_bytes(a)
+        fname = name + ".gz" if gz else name
+        blob = gzip.compress(raw, mtime=0) if gz else raw
+        (folder / fname).write_bytes(blob)
+        table[fname] = hashlib.sha256(blob).hexdigest()
+    return table, arrays
+
+
+def test_load_mnist_official_split(tmp_path):
+    table, arrays = _write_mnist(tmp_path)
+    ds = load_mnist(tmp_path, checksums=table)
+    assert repr(ds) == "Dataset('mnist', train=40x784, val=20x784, classes=10)"
+    assert ds.info["image_shape"] == (28, 28) and ds.info["verified"]
+    x = arrays["train-images-idx3-ubyte"].reshape(40, -1) / 255
+    assert np.isclose(ds.info["mean"], x.mean()) and np.isclose(ds.info["std"], x.std())
+    assert np.allclose(ds.X_train, (x - x.mean()) / x.std(), atol=1e-5)
+    assert abs(float(ds.X_train.mean())) < 1e-5 and np.isclose(ds.X_train.std(), 1, atol=1e-4)
+    assert np.array_equal(ds.y_val, arrays["t10k-labels-idx1-ubyte"])
+
+
+def test_load_mnist_val_fraction_limit_and_plain_files(tmp_path):
+    table, _ = _write_mnist(tmp_path, n_train=100, gz=False)
+    ds = load_mnist(tmp_path, checksums=table, val_fraction=0.2, limit=50, kind="fashion-mnist")
+    assert (ds.n_train, ds.n_val, ds.name) == (40, 10, "fashion-mnist")
+    assert np.bincount(ds.y_val).tolist() == [1] * 10
+    with pytest.raises(ValueError, match="no known sha256 for .*train-images-idx3-ubyte; pass verify=False"):
+        load_mnist(tmp_path)
+    assert load_mnist(tmp_path, verify=False).n_train == 100
+
+
+def test_load_mnist_checksum_mismatch_names_file_and_hashes(tmp_path):
+    table, _ = _write_mnist(tmp_path)
+    wrong = dict(table, **{"t10k-labels-idx1-ubyte.gz": "0" * 64})
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz: sha256 mismatch: expected 0{64}, found "
+                                         + table["t10k-labels-idx1-ubyte.gz"]):
+        load_mnist(tmp_path, checksums=wrong)
+    # the default table holds the official hashes, which tiny test files cannot match
+    with pytest.raises(ValueError, match="expected 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"):
+        load_mnist(tmp_path)
+    assert load_mnist(tmp_path, val_fraction=0.5, checksums={k: v for k, v in table.items()
+                                                             if k.startswith("train")}).n_val == 20
+
+
+def test_load_mnist_count_mismatch_and_missing(tmp_path):
+    table, _ = _write_mnist(tmp_path, n_train=30, labels_train=np.arange(31) % 10)
+    with pytest.raises(ValueError, match="train split: train-images-idx3-ubyte.gz has 30 images but "
+                                         "train-labels-idx1-ubyte.gz has 31 labels"):
+        load_mnist(tmp_path, checksums=table)
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.gz .*not found.*download=True"):
+        load_mnist(tmp_path / "empty")
+
+
+def test_load_mnist_download_from_file_mirror(tmp_path):
+    table, arrays = _write_mnist(tmp_path / "mirror")
+    dest = tmp_path / "dest"
+    missing = (tmp_path / "nowhere").as_uri() + "/"
+    ds = load_mnist(dest, download=True, checksums=table,
+                    mirrors=[missing, (tmp_path / "mirror").as_uri() + "/"])
+    assert ds.n_train == 40 and sorted(p.name for p in dest.iterdir()) == sorted(table)
+    with pytest.raises(OSError, match="could not download train-images-idx3-ubyte.gz"):
+        load_mnist(tmp_path / "dest2", download=True, checksums=table, mirrors=[missing])
+
+
+def test_load_mnist_argument_validation(tmp_path):
+    for kwargs, exc, match in [
+        (dict(kind="emnist"), ValueError, "kind must be one of"),
+        (dict(download=1), TypeError, "download and verify"),
+        (dict(val_fraction=1.0), ValueError, "val_fraction"),
+        (dict(limit=0), ValueError, "limit"),
+        (dict(checksums=[("a", "b")]), TypeError, "checksums"),
+    ]:
+        with pytest.raises(exc, match=match):
+            load_mnist(tmp_path, **kwargs)
+
+
+def test_official_checksum_table_shape():
+    for kind, table in data.MNIST_CHECKSUMS.items():
+        assert sorted(table) == sorted(n + ".gz" for n in data._MNIST_NAMES)
+        assert all(len(h) == 64 and int(h, 16) >= 0 for h in table.values())
+    assert len({h for t in data.MNIST_CHECKSUMS.values() for h in t.values()}) == 8

@@ -1,0 +1,210 @@
+"""lrcore.models: hand-written gradients against finite differences, stacking, initialisation."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lrcore.data import make_least_squares
+from lrcore.models import MLP, LinearRegression, SoftmaxRegression
+
+F64 = dict(dtype=np.float64)
+
+
+@pytest.fixture(autouse=True)
+def numpy_backend(monkeypatch):
+    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
+    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
+
+
+def numerical_gradient(model, X, y, eps=1e-6):
+    """Central differences of model.loss in float64, entry by entry, through model.params."""
+    out = {}
+    for name, p in model.params.items():
+        g = np.zeros(p.shape)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + eps
+            up = model.loss(X, y)
+            p[idx] = old - eps
+            down = model.loss(X, y)
+            p[idx] = old
+            g[idx] = (up - down) / (2 * eps)
+        out[name] = g
+    return out
+
+
+def problem(n_in, n_out, *, n=9, seed=0, regression=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_in))
+    if regression:
+        y = rng.standard_normal((n, n_out)) if n_out > 1 else rng.standard_normal(n)
+    else:
+        y = np.arange(n) % n_out
+    return X, y
+
+
+@pytest.mark.parametrize("make, regression", [
+    (lambda: SoftmaxRegression(4, 3, seed=1, **F64), False),
+    (lambda: MLP([4, 6, 3], seed=2, **F64), False),
+    (lambda: MLP([3, 5, 4, 2], seed=3, **F64), False),
+    (lambda: LinearRegression(4, seed=4, **F64), True),
+    (lambda: LinearRegression(3, 2, seed=5, **F64), True),
+])
+def test_gradient_matches_central_differences(make, regression):
+    model = make()
+    for theta in model.theta:  # non-zero biases, so their gradients are exercised too
+        theta[:, -1] = np.linspace(-0.3, 0.3, theta.shape[0])
+    X, y = problem(model.n_in, model.n_out, regression=regression)
+    analytic = model.gradient(X, y)
+    numeric = numerical_gradient(model, X, y)
+    assert analytic.keys() == numeric.keys() == model.params.keys()
+    for name in analytic:
+        np.testing.assert_allclose(analytic[name], numeric[name], rtol=1e-6, atol=1e-8,
+                                   err_msg=name)
+
+
+def test_stacked_forward_equals_each_member():
+    """K parameter sets at once (first layers side by side, then batched) = K separate passes."""
+    base = MLP([5, 7, 3], seed=0, **F64)
+    seeds = [0, 1, 2]
+    P = base.stack(3, seeds=seeds)
+    X, y = problem(5, 3, n=6)
+    X1, T = base.with_ones(X), base.encode_targets(y)
+    Z, acts = base.forward(P, X1)
+    loss, dZ = base.loss_and_grad(Z.copy(), T, scale=1.0 / len(y))
+    G = base.backward(P, acts, dZ)
+    for j, s in enumerate(seeds):
+        member = base.copy(seed=s)
+        assert member.loss(X, y) == pytest.approx(loss[j], rel=1e-12)
+        g = member.gradient(X, y)
+        np.testing.assert_allclose(G[0][j, :, :-1], g["W1"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(G[1][j, :, -1], g["b2"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(Z[j].T, member.outputs(X), rtol=1e-12)
+
+
+def test_losses_by_formula():
+    X, y = problem(4, 3)
+    m = SoftmaxRegression(4, 3, **F64)
+    for theta in m.theta:
+        theta[...] = 0
+    assert m.loss(X, y) == pytest.approx(np.log(3))          # uniform softmax
+    r = LinearRegression(4, seed=0, **F64)
+    Xr, yr = problem(4, 1, regression=True)
+    pred = Xr @ r.params["W"][0] + r.params["b"][0]
+    assert r.loss(Xr, yr) == pytest.approx(0.5 * np.mean((pred - yr) ** 2))
+    r2 = LinearRegression(4, 2, seed=0, **F64)
+    Xr, Yr = problem(4, 2, regression=True)
+    pred = Xr @ r2.params["W"].T + r2.params["b"]
+    assert r2.loss(Xr, Yr) == pytest.approx(0.5 * np.mean(np.sum((pred - Yr) ** 2, axis=1)))
+
+
+def test_linear_regression_loss_is_the_least_squares_loss():
+    """At the stored optimum, LinearRegression's loss is make_least_squares' loss_star."""
+    data = make_least_squares(n_features=4, seed=1)
+    m = LinearRegression(4, **F64)
+    m.params["W"][0] = data.info["w_star"]
+    m.params["b"][0] = data.info["b_star"]
+    assert m.loss(data.X_train, data.y_train) == pytest.approx(data.info["loss_star"], rel=1e-9)
+    g = m.gradient(data.X_train, data.y_train)
+    assert np.abs(g["W"]).max() < 1e-9 and abs(g["b"][0]) < 1e-9
+
+
+def test_large_logits_do_not_overflow():
+    m = SoftmaxRegression(2, 3)
+    m.theta[0][...] = 1e4                                   # logits ~ 1e4: exp would overflow
+    m.theta[0][1, 0] = -1e4
+    X, y = np.array([[1.0, 1.0], [2.0, -1.0]]), np.array([0, 1])
+    loss = m.loss(X, y)
+    assert np.isfinite(loss) and loss > 1e3
+    assert all(np.isfinite(g).all() for g in m.gradient(X, y).values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (2, 4, 5), elements=st.floats(-50, 50)),
+       st.lists(st.integers(0, 3), min_size=5, max_size=5))
+def test_softmax_gradient_columns_sum_to_zero(Z, labels):
+    """∂L/∂z = p − t: every column sums to 0, and the loss is ≥ 0."""
+    m = SoftmaxRegression(3, 4, **F64)
+    T = m.encode_targets(np.array(labels))
+    loss, dZ = m.loss_and_grad(Z.copy(), T, scale=1.0)
+    assert (loss >= -1e-12).all()
+    np.testing.assert_allclose(dZ.sum(axis=1), 0, atol=1e-12)
+
+
+def test_params_are_views_of_theta():
+    m = MLP([3, 4, 2], seed=0)
+    assert m.params["W1"].shape == (4, 3) and m.params["b1"].shape == (4,)
+    m.params["b2"][...] = 7
+    assert (m.theta[1][:, -1] == 7).all()
+    P = m.stacked()
+    P[0][...] = 0                      # the K = 1 view writes into the model
+    assert (m.params["W1"] == 0).all()
+
+
+def test_initialisation():
+    a, b, c = MLP([400, 300, 10], seed=0), MLP([400, 300, 10], seed=0), MLP([400, 300, 10], seed=1)
+    for ta, tb, tc in zip(a.theta, b.theta, c.theta):
+        assert ta.dtype == np.float32
+        np.testing.assert_array_equal(ta, tb)
+        assert not np.array_equal(ta, tc)
+    assert (a.params["b1"] == 0).all() and (a.params["b2"] == 0).all()
+    assert a.params["W1"].std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)   # He (ReLU follows)
+    assert a.params["W2"].std() == pytest.approx(np.sqrt(1 / 300), rel=0.05)   # output layer
+
+
+def test_copy_is_independent_and_copy_with_seed_reinitialises():
+    m = MLP([3, 4, 2], seed=0)
+    c = m.copy()
+    c.theta[0][...] = 1
+    assert not (m.theta[0] == 1).all()
+    fresh = m.copy(seed=5)
+    np.testing.assert_array_equal(fresh.theta[0], MLP([3, 4, 2], seed=5).theta[0])
+    assert fresh.seed == 5 and m.seed == 0
+
+
+def test_predict_and_accuracy():
+    X, y = problem(4, 3, n=12)
+    m = SoftmaxRegression(4, 3, seed=0)
+    p = m.predict(X)
+    assert p.shape == (12,) and p.dtype.kind == "i"
+    assert m.accuracy(X, y) == pytest.approx(np.mean(p == y))
+    r = LinearRegression(4, seed=0)
+    assert r.predict(X).shape == (12,)
+    assert LinearRegression(4, 2).predict(X).shape == (12, 2)
+
+
+def test_repr():
+    assert repr(MLP([64, 128, 10])) == "MLP([64, 128, 10], seed=0, params=9610)"
+    assert repr(LinearRegression(5)) == "LinearRegression(5, 1, seed=0, params=6)"
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: MLP(64), TypeError, "sizes must be a sequence"),
+    (lambda: MLP([64]), ValueError, "at least the input and output"),
+    (lambda: MLP([64, 0, 10]), ValueError, r"sizes\[1\] must be an int >= 1"),
+    (lambda: MLP([64, 2.5, 10]), TypeError, r"sizes\[1\] must be an int"),
+    (lambda: MLP([64, 1]), ValueError, "number of classes"),
+    (lambda: SoftmaxRegression(4, 1), ValueError, "n_classes must be an int >= 2"),
+    (lambda: SoftmaxRegression(0, 3), ValueError, "n_in must be an int >= 1"),
+    (lambda: LinearRegression(3, n_out=0), ValueError, "n_out must be an int >= 1"),
+    (lambda: MLP([3, 2], seed=-1), TypeError, "seed must be a non-negative int"),
+    (lambda: MLP([3, 2], seed=1.5), TypeError, "seed must be a non-negative int"),
+    (lambda: MLP([3, 2], dtype=np.int32), ValueError, "dtype must be float32 or float64"),
+    (lambda: MLP([3, 2], backend="tpu"), ValueError, "backend must be one of"),
+    (lambda: MLP([3, 2]).loss(np.ones((2, 4)), [0, 1]), ValueError, r"X must have shape \(n, 3\)"),
+    (lambda: MLP([3, 2]).loss(np.ones((2, 3)), [0, 1, 1]), ValueError, "y has 3 rows"),
+])
+def test_constructor_and_input_validation(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_deepcopy_and_pickle():
+    import copy
+    import pickle
+    m = MLP([3, 4, 2], seed=1)
+    X, y = problem(3, 2)
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert clone.xp is np and clone.theta[0] is not m.theta[0]
+        assert clone.loss(X, y) == m.loss(X, y)

@@ -1,0 +1,258 @@
+"""lrcore.rangetest: the LR range test's contract (shared/reference/schedules.md, last section)."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrcore.data import load_digits, make_least_squares
+from lrcore.models import MLP, LinearRegression, SoftmaxRegression
+from lrcore.rangetest import (_SmoothedLimit, _suggestions, centred_smooth, ema_smooth,
+                              range_test, smoothed_diverged, valley_index)
+
+LSQ = make_least_squares(n_features=4, n_train=96, n_val=32, seed=0)   # 2/λ_max = 0.2
+
+
+@pytest.fixture(autouse=True)
+def numpy_backend(monkeypatch):
+    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
+    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
+
+
+def random_state_equal(a, b):
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
+def test_both_ends_are_reached_when_nothing_diverges():
+    rt = range_test(LinearRegression(4), LSQ, lr_start=1e-5, lr_end=1e-2, steps=40, batch_size=16)
+    assert rt.stop_reason == "completed" and len(rt.lrs) == len(rt.losses) == 40
+    assert rt.lrs[0] == 1e-5 and rt.lrs[-1] == 1e-2
+    np.testing.assert_allclose(np.diff(np.log(rt.lrs)), np.log(1e3) / 39)   # geometric
+    lin = range_test(LinearRegression(4), LSQ, lr_start=1e-3, lr_end=1e-2, steps=10, mode="linear",
+                     batch_size=16)
+    assert lin.lrs[0] == 1e-3 and lin.lrs[-1] == 1e-2
+    np.testing.assert_allclose(np.diff(lin.lrs), 1e-3)
+
+
+def reference_losses(lrs, data, theta0, *, batch_size, seed):
+    """Plain NumPy GD on ½ MSE; update k uses lrs[k]; losses[k] measured before update k."""
+    rng = np.random.default_rng(seed)
+    X = np.hstack([data.X_train, np.ones((data.n_train, 1))]).astype(np.float64)
+    y = data.y_train.astype(np.float64)
+    theta, losses, k = theta0.astype(np.float64)[0], [], 0
+    while k < len(lrs):
+        order = rng.permutation(len(X))
+        for s in range(0, len(X), batch_size):
+            if k == len(lrs):
+                break
+            idx = order[s:s + batch_size]
+            r = X[idx] @ theta - y[idx]
+            losses.append(0.5 * np.mean(r ** 2))
+            theta = theta - lrs[k] * (r @ X[idx]) / len(idx)
+            k += 1
+    return np.array(losses)
+
+
+def test_lr_k_is_the_lr_of_update_k():
+    model = LinearRegression(4, dtype=np.float64)
+    rt = range_test(model, LSQ, lr_start=1e-3, lr_end=0.15, steps=30, batch_size=16, seed=2)
+    assert rt.stop_reason == "completed"
+    ref = reference_losses(rt.lrs, LSQ, model.theta[0], batch_size=16, seed=2)
+    np.testing.assert_allclose(rt.losses, ref, rtol=1e-10)      # 6 steps an epoch: 5 epochs
+    shifted = reference_losses(np.r_[rt.lrs[1:], rt.lrs[-1]], LSQ, model.theta[0],
+                               batch_size=16, seed=2)
+    assert not np.allclose(rt.losses, shifted, rtol=1e-6)       # an off-by-one would show
+
+
+def test_stops_when_the_smoothed_loss_diverges():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rt = range_test(LinearRegression(4), LSQ, lr_start=1e-4, lr_end=10.0, steps=80,
+                        batch_size=16)
+    assert rt.stop_reason == "diverged" and len(rt.lrs) < 80
+    ema = ema_smooth(rt.losses)
+    np.testing.assert_allclose(rt.ema, ema)
+    best = np.minimum.accumulate(ema)
+    fired = [smoothed_diverged(ema[k], best[k - 1], diverge=4.0) for k in range(1, len(ema))]
+    assert fired[-1] and not any(fired[:-1])    # the last recorded step is the one that fired
+    assert np.isfinite(rt.losses).all()
+
+
+def test_stops_on_a_non_finite_loss():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rt = range_test(LinearRegression(4), LSQ, lr_start=1e-2, lr_end=1e12, steps=100,
+                        batch_size=16, diverge=1e300)
+    assert rt.stop_reason == "nan" and len(rt.lrs) < 100
+    assert np.isfinite(rt.losses).all()          # the non-finite loss is not recorded
+
+
+def test_model_and_global_random_state_are_restored():
+    model = MLP([64, 16, 10], seed=0)
+    before = [t.copy() for t in model.theta]
+    np.random.seed(123)
+    state = np.random.get_state()
+    rt = range_test(model, load_digits(seed=0), steps=60)
+    assert rt.stop_reason == "diverged"
+    for t, b in zip(model.theta, before):
+        np.testing.assert_array_equal(t, b)
+    assert random_state_equal(np.random.get_state(), state)
+
+
+def test_state_is_restored_when_an_exception_interrupts_the_test(monkeypatch):
+    model = SoftmaxRegression(64, 10, seed=0)
+    before = [t.copy() for t in model.theta]
+    np.random.seed(7)
+    state = np.random.get_state()
+    calls = []
+    real = type(model).backward
+
+    def flaky_backward(self, P, acts, dZ):
+        np.random.random()                        # something consumes the global random state
+        calls.append(1)
+        if len(calls) == 12:
+            raise RuntimeError("injected failure")
+        return real(self, P, acts, dZ)
+
+    monkeypatch.setattr(type(model), "backward", flaky_backward)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        range_test(model, load_digits(seed=0), lr_start=1e-3, lr_end=1.0, steps=50)
+    assert len(calls) == 12                       # it was interrupted after 11 updates
+    for t, b in zip(model.theta, before):
+        np.testing.assert_array_equal(t, b)
+    assert random_state_equal(np.random.get_state(), state)
+
+
+def test_deterministic_and_seeded():
+    kw = dict(lr_start=1e-4, lr_end=1.0, steps=40, batch_size=16)
+    a = range_test(LinearRegression(4), LSQ, seed=1, **kw)
+    b = range_test(LinearRegression(4), LSQ, seed=1, **kw)
+    c = range_test(LinearRegression(4), LSQ, seed=2, **kw)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert a.suggestions == b.suggestions
+    assert not np.array_equal(a.losses, c.losses)
+
+
+def test_suggestions_lie_in_the_tested_range():
+    rt = range_test(MLP([64, 32, 10], seed=0), load_digits(seed=0), lr_start=1e-5, lr_end=10.0,
+                    steps=80)
+    assert set(rt.suggestions) == {"steepest", "minimum", "valley"}
+    lo, hi = rt.lrs[0], rt.lrs[-1]
+    assert lo <= rt.suggestions["steepest"] <= hi and lo <= rt.suggestions["valley"] <= hi
+    i_min = int(np.argmin(rt.smoothed))
+    assert rt.suggestions["minimum"] == pytest.approx(rt.lrs[i_min] / 10)
+    assert rt.suggestions["steepest"] <= rt.lrs[i_min]          # left of the minimum
+    assert rt.suggestion == rt.suggestions["valley"] and rt.suggest == "valley"
+    other = range_test(MLP([64, 32, 10], seed=0), load_digits(seed=0), lr_start=1e-5,
+                       lr_end=10.0, steps=80, suggest="steepest")
+    assert other.suggestion == other.suggestions["steepest"] == rt.suggestions["steepest"]
+    assert repr(rt).startswith("RangeTest(")
+
+
+# ---- the stopping rule: also for negative losses ------------------------------------------------
+
+def test_stopping_rule_with_positive_and_negative_losses():
+    assert smoothed_diverged(4.01, 1.0, diverge=4.0) and not smoothed_diverged(3.99, 1.0, diverge=4.0)
+    # negative best: the same distance above it, not "4 × best" (which is lower than best)
+    assert not smoothed_diverged(-7.9, -2.0, diverge=4.0)
+    assert not smoothed_diverged(3.9, -2.0, diverge=4.0)
+    assert smoothed_diverged(4.1, -2.0, diverge=4.0)
+
+
+def test_smoothed_limit_on_a_negative_loss_curve():
+    """Losses that go negative (e.g. a log-likelihood bound): fall to −3, then climb."""
+    losses = np.r_[np.linspace(-1, -3, 30), np.linspace(-3, 40, 60)]
+    rule = _SmoothedLimit(4.0, 0.9)
+    assert rule(0, losses[:30, None]) is None            # falling: no stop
+    first = rule(30, losses[30:, None])[0]
+    ema = ema_smooth(losses, beta=0.9)
+    best = np.minimum.accumulate(ema)
+    expected = next(k for k in range(1, len(ema)) if ema[k] - best[k - 1] > 3 * abs(best[k - 1]))
+    assert rule.reason == "diverged" and first == expected
+    assert ema[first] > 0 > best[first - 1]    # stopped well after the minimum, not at once
+    assert _SmoothedLimit(4.0, 0.9)(0, np.array([[-1.0], [np.nan]]))[0] == 1
+
+
+# ---- smoothing and suggestions -----------------------------------------------------------------
+
+def test_centred_smoother_has_no_lag_and_the_ema_does():
+    lrs = np.geomspace(1e-6, 10, 140)
+    x = np.log10(lrs)
+    rng = np.random.default_rng(0)
+    curve = (x + 2.0) ** 2 + 0.05 * rng.standard_normal(len(x))    # minimum at ε = 1e-2
+    smooth = centred_smooth(lrs, curve, window=0.1)
+    ema = ema_smooth(curve, beta=0.98)
+    assert abs(x[np.argmin(smooth)] + 2.0) < 0.15
+    assert x[np.argmin(ema)] + 2.0 > 0.4            # the EMA's minimum lags by decades here
+
+
+def test_centred_smoother_reproduces_a_line_exactly_even_at_the_ends():
+    lrs = np.linspace(0.01, 1.0, 50)                 # uneven in log ε
+    line = 3.0 - 2.0 * np.log10(lrs)
+    np.testing.assert_allclose(centred_smooth(lrs, line, window=0.2), line, rtol=1e-9)
+
+
+def fastai_valley(losses):
+    """fastai's ``valley`` (fastai/callback/schedule.py), ported loop for loop."""
+    n = len(losses)
+    max_start, max_end = 0, 0
+    lds = [1] * n
+    for i in range(1, n):
+        for j in range(0, i):
+            if (losses[i] < losses[j]) and (lds[i] < lds[j] + 1):
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    return max_start + int(sections) + int(sections / 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-10, 10), min_size=6, max_size=40))
+def test_valley_index_is_fastais(values):
+    expected = fastai_valley(values)
+    assert valley_index(values) == min(max(expected, 0), len(values) - 1)
+
+
+def test_plot_marks_each_suggestion_at_its_lr():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rt = range_test(SoftmaxRegression(64, 10), load_digits(seed=0), lr_start=1e-4, lr_end=1e3,
+                    steps=60)
+    fig, ax = plt.subplots()
+    try:
+        assert rt.plot(ax=ax, ema=True) is ax
+        assert ax.get_xscale() == "log"
+        xs = {float(line.get_xdata()[0]) for line in ax.lines if len(line.get_xdata()) == 1}
+        assert xs == set(rt.suggestions.values())
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert any("valley" in t and "suggestion" in t for t in labels)
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(mode="log"), ValueError, "mode must be 'exp' or 'linear'"),
+    (dict(suggest="fastai"), ValueError, "suggest must be one of 'steepest', 'minimum', 'valley'"),
+    (dict(diverge=1.0), ValueError, "diverge must be a number > 1"),
+    (dict(steps=1), ValueError, "steps must be an int >= 2"),
+    (dict(window=0.0), ValueError, r"window must be in \(0, 1\]"),
+    (dict(beta=1.0), ValueError, r"beta must be in \[0, 1\)"),
+    (dict(lr_start=0.0), ValueError, "lr_start"),
+    (dict(lr_start=1.0, lr_end=0.1), ValueError, "lr_end"),
+    (dict(batch_size=1000), ValueError, r"batch_size must be an int in \[1, 96\]"),
+    (dict(momentum=1.0), ValueError, r"momentum must be a float in \[0, 1\)"),
+])
+def test_range_test_validation(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        range_test(LinearRegression(4), LSQ, **kwargs)
+
+
+def test_short_records_give_nan_suggestions():
+    assert all(math.isnan(v) for v in _suggestions(np.array([1e-3, 1e-2]), np.array([1.0, 2.0])).values())
+    three = _suggestions(np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0]))
+    assert three == {"steepest": 1e-3, "minimum": 1e-3, "valley": 1e-3}

@@ -1,0 +1,126 @@
+"""lrcore.training.sweep: K runs as one stacked computation, equal to K separate trains."""
+import warnings
+
+import numpy as np
+import pytest
+
+from lrcore.data import make_least_squares, make_spirals
+from lrcore.models import MLP, LinearRegression
+from lrcore.schedules import ReduceLROnPlateau, cosine_decay, one_cycle
+from lrcore.training import sweep, train
+
+DATA = make_spirals(n_train=80, n_val=40, seed=0)
+KW = dict(epochs=4, batch_size=12, seed=3)   # 7 steps per epoch, the last batch of 8
+
+
+@pytest.fixture(autouse=True)
+def numpy_backend(monkeypatch):
+    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
+    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
+
+
+def assert_same_run(a, b, rtol=1e-4):
+    """Two Histories equal to float32 round-off (NaN where the other has NaN)."""
+    np.testing.assert_array_equal(a.lr, b.lr)
+    np.testing.assert_array_equal(a.momentum, b.momentum)
+    assert (a.diverged, a.diverged_at) == (b.diverged, b.diverged_at)
+    for field in ("loss", "train_loss", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=rtol, atol=1e-6,
+                                   err_msg=field)
+
+
+@pytest.mark.parametrize("extra", [{}, dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
+                                   dict(weight_decay=1e-2)])
+def test_sweep_equals_separate_trains(extra):
+    model = MLP([2, 16, 3], seed=0)
+    lrs = [0.01, 0.1, cosine_decay(0.5, until=28), one_cycle(0.8, total=28)]  # floats and schedules
+    hs = sweep(model, DATA, lrs=lrs, **KW, **extra)
+    assert len(hs) == 4
+    for lr, h in zip(lrs, hs):
+        assert_same_run(h, train(model.copy(), DATA, lr=lr, **KW, **extra))
+
+
+def test_sweep_leaves_the_model_untouched():
+    model = MLP([2, 16, 3], seed=0)
+    before = [t.copy() for t in model.theta]
+    sweep(model, DATA, lrs=[0.1, 0.3], **KW)
+    for t, b in zip(model.theta, before):
+        np.testing.assert_array_equal(t, b)
+
+
+def test_one_member_diverges_the_others_go_on():
+    model = MLP([2, 16, 3], seed=0)
+    lrs = [0.05, 1e7, 0.3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hs = sweep(model, DATA, lrs=lrs, momentum=0.5, **KW)
+    assert [h.diverged for h in hs] == [False, True, False]
+    alone = train(model.copy(), DATA, lr=1e7, momentum=0.5, **KW)
+    assert hs[1].diverged_at == alone.diverged_at
+    np.testing.assert_array_equal(np.isnan(hs[1].loss), np.isnan(alone.loss))
+    for j in (0, 2):
+        assert_same_run(hs[j], train(model.copy(), DATA, lr=lrs[j], momentum=0.5, **KW))
+
+
+def test_every_member_diverges():
+    data = make_least_squares(n_features=3, seed=0)
+    limit = data.info["lr_stability_limit"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hs = sweep(LinearRegression(3), data, lrs=[2 * limit, 5 * limit], epochs=50,
+                   batch_size=data.n_train)
+    assert all(h.diverged for h in hs)
+    assert hs[1].diverged_at < hs[0].diverged_at   # the larger LR blows up sooner
+
+
+def test_seeds_make_a_grid_of_fresh_initialisations():
+    model = MLP([2, 8, 3], seed=0)
+    grid = sweep(model, DATA, lrs=[0.1, 0.3], seeds=[4, 5, 6], **KW)
+    assert len(grid) == 2 and all(len(row) == 3 for row in grid)
+    for lr, row in zip([0.1, 0.3], grid):
+        for s, h in zip([4, 5, 6], row):
+            assert_same_run(h, train(model.copy(seed=s), DATA, lr=lr, **KW))
+    assert grid[0][0].val_loss[-1] != grid[0][1].val_loss[-1]   # seeds differ
+
+
+def test_plateau_is_per_member():
+    model = MLP([2, 8, 3], seed=0)
+    plateau = ReduceLROnPlateau(0.3, factor=0.5, patience=0, threshold=0.05)
+    hs = sweep(model, DATA, lrs=[0.3, 0.05], plateau=plateau, **KW)
+    for lr, h in zip([0.3, 0.05], hs):
+        assert_same_run(h, train(model.copy(), DATA, lr=lr, plateau=plateau, **KW))
+    assert plateau.lr == 0.3 and plateau.num_bad_epochs == 0   # never stepped itself
+
+
+def test_sweep_is_deterministic():
+    a = sweep(MLP([2, 8, 3]), DATA, lrs=[0.1, 0.2], momentum=0.9, **KW)
+    b = sweep(MLP([2, 8, 3]), DATA, lrs=[0.1, 0.2], momentum=0.9, **KW)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.loss, y.loss)
+        np.testing.assert_array_equal(x.val_loss, y.val_loss)
+
+
+def test_one_forward_pass_per_step_whatever_k(monkeypatch):
+    """The K members are one computation: no Python loop over K."""
+    model = MLP([2, 8, 3])
+    calls = []
+    real = type(model).forward
+    monkeypatch.setattr(type(model), "forward", lambda self, P, X: calls.append(P[0].shape[0])
+                        or real(self, P, X))
+    sweep(model, DATA, lrs=list(np.geomspace(1e-3, 1, 9)), **KW)
+    assert calls == [9] * (28 + 4)   # 28 steps and 4 validation passes, each for all 9
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(lrs=[]), TypeError, "lrs must be a non-empty sequence"),
+    (dict(lrs=0.1), TypeError, "lrs must be a non-empty sequence"),
+    (dict(lrs=cosine_decay(0.1, until=5)), TypeError, "lrs must be a non-empty sequence"),
+    (dict(lrs=[0.1, -0.1]), ValueError, r"lrs\[1\] must be a positive finite float"),
+    (dict(lrs=[0.1, "a"]), TypeError, r"lrs\[1\] must be a positive finite float"),
+    (dict(lrs=[0.1], seeds=[]), TypeError, "seeds must be None or a non-empty sequence"),
+    (dict(lrs=[0.1], seeds=[0, -2]), ValueError, r"seeds\[1\] must be an int >= 0"),
+    (dict(lrs=[0.1], momentum=2.0), ValueError, "momentum must be"),
+])
+def test_sweep_validation(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        sweep(MLP([2, 8, 3]), DATA, epochs=1, **kwargs)
