@@ -47,7 +47,7 @@ nbval: venv
 
 build-strict: venv
 	rm -rf _build/html
-	$(BIN)/jupyter-book build . -W -n --keep-going --quiet
+	$(BIN)/jupyter-book build . -W --keep-going --quiet
 
 browser: venv
 	$(BIN)/python -m pytest -q -m browser -o addopts="" tests/test_browser.py

@@ -186,8 +186,8 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
       recorded in ``diverged_at`` and frozen (NaN from then on) -- no RuntimeWarning, no crash;
       x² − y² is unbounded below, so escaping trajectories do diverge.
 
-    On x² − y², y_k = (1 + 2ε)^k y_0 while x_k = (1 − 2ε)^k x_0 shrinks, so a start at
-    distance y_0 from the ridge escapes a disc of radius R after about ln(R/|y_0|) / ln(1 + 2ε)
+    On x² − y², ``y_k = (1 + 2ε)^k y_0`` while ``x_k = (1 − 2ε)^k x_0`` shrinks, so a start at
+    distance ``y_0`` from the ridge escapes a disc of radius R after about ``ln(R/|y_0|) / ln(1 + 2ε)``
     steps -- the larger ε, the faster:
 
     >>> t = descend(saddle, [0.5, 1e-3], lr=0.1, steps=60)
