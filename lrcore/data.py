@@ -277,10 +277,11 @@ def _stratified_split(y: np.ndarray, val_fraction: float, rng: np.random.Generat
     return train, val
 
 
-def _standardize(X_train: np.ndarray, X_val: np.ndarray):
-    """``(X - μ) / σ`` with μ, σ over the *training* rows (σ = 0 -> 1); returns X's, μ, σ (float64)."""
+def _standardize(X_train: np.ndarray, X_val: np.ndarray, *, min_std: float = 0.0):
+    """``(X - μ) / max(σ, min_std)`` with μ, σ over the *training* rows (σ = 0 -> 1);
+    returns X's, μ, σ (float64)."""
     mean = X_train.mean(axis=0, dtype=np.float64)
-    std = X_train.std(axis=0, dtype=np.float64)
+    std = np.maximum(X_train.std(axis=0, dtype=np.float64), min_std)
     std = np.where(std > 0, std, 1.0)
     return (X_train - mean) / std, (X_val - mean) / std, mean, std
 
@@ -325,8 +326,10 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
 
     Split: stratified with ``np.random.default_rng(seed)``; ``ceil(val_fraction * 1797)`` images
     go to validation, each class in proportion. Features are standardized with *training*
-    statistics, ``x ← (x - μ_train) / σ_train`` (σ = 0 for the always-blank border pixels
-    becomes 1), so the training mean of every feature is 0. ``info`` holds ``mean``, ``std``
+    statistics, ``x ← (x - μ_train) / max(σ_train, 1)`` in grey levels (0..16), so the training
+    mean of every feature is 0. The floor of one grey level matters for the nearly always blank
+    border pixels: their σ can be as small as 0.03, and dividing by it would turn one stray pixel
+    into a feature hundreds of standard units large that dominates a validation loss. ``info`` holds ``mean``, ``std``
     (float64, for un-standardizing a picture), ``image_shape``, ``source``, ``licence``,
     ``sha256``, ``seed`` and ``val_fraction``.
 
@@ -343,7 +346,8 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     X, y = _read_digits(str(DIGITS_FILE), DIGITS_SHA256)
     rng = np.random.default_rng(seed)
     tr, va = _stratified_split(y, val_fraction, rng)
-    X_train, X_val, mean, std = _standardize(X[tr].astype(np.float64), X[va].astype(np.float64))
+    X_train, X_val, mean, std = _standardize(X[tr].astype(np.float64), X[va].astype(np.float64),
+                                             min_std=1.0)
     info = {
         "source": "UCI ML Optical Recognition of Handwritten Digits (E. Alpaydin, C. Kaynak, 1998), "
                   "via scikit-learn's digits.csv.gz",

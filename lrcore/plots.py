@@ -149,3 +149,38 @@ def mark_lr_changes(history, *, ax=None, per: str = "epoch", color="0.4"):
         x = k / history.steps_per_epoch if per == "epoch" else k
         ax.axvline(x, color=color, linestyle=":", linewidth=1)
     return ax
+
+
+def plot_mean_history(histories: Sequence, *, ax=None, metric: str = "val_loss",
+                      label: str | None = None, color=None, per: str = "epoch",
+                      alpha: float = 0.2):
+    """The mean of ``metric`` over several runs (e.g. seeds) as a line, ±1 standard deviation as a band.
+
+    ``histories`` are runs of one configuration with equally long records (a row of
+    ``sweep(..., seeds=...)``). The standard deviation is the sample one (``ddof=1``; 0 for a
+    single run). A diverged run is NaN from where it stopped: each point averages the runs that
+    are still finite there, and a point where none is finite is not drawn. The axes are those
+    of :func:`plot_history`.
+    """
+    ax = _ax(ax)
+    histories = list(histories)
+    if not histories:
+        raise ValueError("histories must hold at least one run")
+    Y = np.array([np.asarray(getattr(h, metric), dtype=float) for h in histories])
+    if metric in ("loss", "lr", "momentum"):
+        x = np.arange(Y.shape[1]) / (histories[0].steps_per_epoch if per == "epoch" else 1)
+        xlabel = "epoch" if per == "epoch" else "step k (minibatch updates)"
+    else:
+        x, xlabel = np.arange(1, Y.shape[1] + 1), "epoch"
+    ok = np.isfinite(Y)
+    n = ok.sum(axis=0)
+    Z = np.where(ok, Y, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, Z.sum(axis=0) / n, np.nan)
+        var = np.where(ok, (Y - mean) ** 2, 0.0).sum(axis=0) / np.maximum(n - 1, 1)
+    std = np.where(n > 0, np.sqrt(var), np.nan)
+    (line,) = ax.plot(x, mean, label=label, color=color)
+    ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=alpha, linewidth=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_LABELS.get(metric, metric))
+    return ax

@@ -31,14 +31,16 @@ right of the data, and so do LRs read from it (how many decades that is depends 
 per decade of the sweep). ``ema`` keeps the EMA curve for comparison.
 
 * ``steepest``: the LR where the smoothed loss falls fastest, :math:`\min\, ds/d\log ε`, left of
-  the smoothed minimum;
-* ``minimum``: the LR of the smoothed minimum, divided by 10;
+  the smoothed minimum and past the first half-window (where the smoother sees one side only
+  and its slope is mostly noise);
+* ``minimum``: the LR of the smoothed minimum, divided by 10 (the article's "1 step smaller");
 * ``valley``: fastai's rule -- the longest decreasing run (a longest decreasing subsequence) of
   the smoothed loss, at the index fastai's code picks, about half-way along it.
 
-``suggestion`` is the one named by ``suggest`` (default ``"valley"``, fastai's default). A later
-chapter measures which rule agrees best with a grid search of fixed LRs on the book's tasks, and
-may change this default.
+``suggestion`` is the one named by ``suggest``, by default ``"minimum"``: the rule that agreed
+best with a grid search of fixed LRs on the book's tasks (smallest worst-case distance in
+decades; chapter ``02_range_test`` shows the comparison). fastai's default is ``"valley"``,
+which lay farthest below the grid's best LR there.
 """
 from __future__ import annotations
 
@@ -186,12 +188,19 @@ def valley_index(values) -> int:
     return int(min(max(start + int(sections) + int(sections / 2), 0), n - 1))
 
 
-def _suggestions(lrs: np.ndarray, smoothed: np.ndarray) -> dict:
+def _suggestions(lrs: np.ndarray, smoothed: np.ndarray, *, skip: float = 0.0) -> dict:
+    """The suggestions from the centred ``smoothed`` loss. ``skip`` (decades): ``steepest`` is
+    sought only where the smoother's window is whole, from ``log10(lrs[0]) + skip`` on (in the
+    first half-window the local line is fitted to one side only, and its slope is mostly noise);
+    if the minimum comes before that, from the start."""
     if len(lrs) < 3:
         return {name: math.nan for name in SUGGESTIONS}
     i_min = int(np.argmin(smoothed))
-    slope = np.gradient(smoothed, np.log10(lrs))          # d smoothed / d log10 ε
-    i_steep = int(np.argmin(slope[: i_min + 1]))
+    x = np.log10(lrs)
+    slope = np.gradient(smoothed, x)                       # d smoothed / d log10 ε
+    first = int(np.searchsorted(x, x[0] + skip - 1e-12))   # the first point with a whole window
+    first = first if first <= i_min else 0
+    i_steep = first + int(np.argmin(slope[first: i_min + 1]))
     return {"steepest": float(lrs[i_steep]),
             "minimum": float(lrs[i_min] / 10),
             "valley": float(lrs[valley_index(smoothed)])}
@@ -269,7 +278,7 @@ class RangeTest:
 
 def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, steps: int = 100,
                batch_size: int = 32, mode: str = "exp", diverge: float = 4.0, seed: int = 0,
-               suggest: str = "valley", window: float = 0.1, beta: float = 0.98,
+               suggest: str = "minimum", window: float = 0.1, beta: float = 0.98,
                momentum: float = 0.0, weight_decay: float = 0.0) -> RangeTest:
     """Run an LR range test on ``model`` and ``data``; the model is left exactly as it was.
 
@@ -334,8 +343,9 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     lrs, losses = lrs[:n], losses[:n]
     span = math.log10(lr_end / lr_start)              # the window is a fraction of the planned sweep
     smoothed = centred_smooth(lrs, losses, window=window, span=span)
+    suggestions = _suggestions(lrs, smoothed, skip=window * span / 2)   # half the window
     return RangeTest(lrs=lrs, losses=losses, smoothed=smoothed, ema=ema_smooth(losses, beta),
-                     suggestions=_suggestions(lrs, smoothed), suggest=suggest,
+                     suggestions=suggestions, suggest=suggest,
                      stop_reason=rule.reason or "completed", lr_start=float(lr_start),
                      lr_end=float(lr_end), steps=steps, window=float(window),
                      diverge=float(diverge), mode=mode)

@@ -144,7 +144,7 @@ def test_suggestions_lie_in_the_tested_range():
     i_min = int(np.argmin(rt.smoothed))
     assert rt.suggestions["minimum"] == pytest.approx(rt.lrs[i_min] / 10)
     assert rt.suggestions["steepest"] <= rt.lrs[i_min]          # left of the minimum
-    assert rt.suggestion == rt.suggestions["valley"] and rt.suggest == "valley"
+    assert rt.suggestion == rt.suggestions["minimum"] and rt.suggest == "minimum"  # chapter 02
     other = range_test(MLP([64, 32, 10], seed=0), load_digits(seed=0), lr_start=1e-5,
                        lr_end=10.0, steps=80, suggest="steepest")
     assert other.suggestion == other.suggestions["steepest"] == rt.suggestions["steepest"]
@@ -230,7 +230,7 @@ def test_plot_marks_each_suggestion_at_its_lr():
         xs = {float(line.get_xdata()[0]) for line in ax.lines if len(line.get_xdata()) == 1}
         assert xs == set(rt.suggestions.values())
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert any("valley" in t and "suggestion" in t for t in labels)
+        assert any(rt.suggest in t and "suggestion" in t for t in labels)
     finally:
         plt.close(fig)
 
