@@ -83,6 +83,19 @@ def test_stacked_forward_equals_each_member():
         np.testing.assert_allclose(Z[j].T, member.outputs(X), rtol=1e-12)
 
 
+def test_evaluate_in_chunks_equals_one_pass():
+    """A split too large for ``max_elements`` goes through in equal chunks: same loss and accuracy."""
+    base = MLP([5, 7, 3], seed=0, **F64)
+    P = base.stack(3, seeds=[0, 1, 2])
+    X, y = problem(5, 3, n=50)
+    X1, T = base.with_ones(X), base.encode_targets(y)
+    loss, acc = base.evaluate(P, X1, T, y)
+    for max_elements in (1, 100, 3 * 7 * 17):
+        chunked_loss, chunked_acc = base.evaluate(P, X1, T, y, max_elements=max_elements, work={})
+        np.testing.assert_allclose(chunked_loss, loss, rtol=1e-12)
+        np.testing.assert_array_equal(chunked_acc, acc)
+
+
 def test_losses_by_formula():
     X, y = problem(4, 3)
     m = SoftmaxRegression(4, 3, **F64)

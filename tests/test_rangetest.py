@@ -109,12 +109,12 @@ def test_state_is_restored_when_an_exception_interrupts_the_test(monkeypatch):
     calls = []
     real = type(model).backward
 
-    def flaky_backward(self, P, acts, dZ):
+    def flaky_backward(self, P, acts, dZ, **kw):
         np.random.random()                        # something consumes the global random state
         calls.append(1)
         if len(calls) == 12:
             raise RuntimeError("injected failure")
-        return real(self, P, acts, dZ)
+        return real(self, P, acts, dZ, **kw)
 
     monkeypatch.setattr(type(model), "backward", flaky_backward)
     with pytest.raises(RuntimeError, match="injected failure"):

@@ -105,10 +105,24 @@ def test_one_forward_pass_per_step_whatever_k(monkeypatch):
     model = MLP([2, 8, 3])
     calls = []
     real = type(model).forward
-    monkeypatch.setattr(type(model), "forward", lambda self, P, X: calls.append(P[0].shape[0])
-                        or real(self, P, X))
+    monkeypatch.setattr(type(model), "forward", lambda self, P, X, **kw: calls.append(P[0].shape[0])
+                        or real(self, P, X, **kw))
     sweep(model, DATA, lrs=list(np.geomspace(1e-3, 1, 9)), **KW)
     assert calls == [9] * (28 + 4)   # 28 steps and 4 validation passes, each for all 9
+
+
+def test_a_run_leaves_no_arrays_on_the_model():
+    """The engine's per-step arrays (megabytes for a large sweep) live as long as the run."""
+    model = MLP([2, 16, 3], seed=0)
+    sweep(model, DATA, lrs=[0.1, 0.2], **KW)
+    train(model, DATA, lr=0.1, **KW)
+
+    def holds_arrays(v):
+        if isinstance(v, dict):
+            v = list(v.values())
+        return isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and any(map(holds_arrays, v)))
+
+    assert [name for name, v in vars(model).items() if name != "theta" and holds_arrays(v)] == []
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
