@@ -321,7 +321,7 @@ class DenseModel:
         return list(G)
 
     def evaluate(self, P: list, X1, T, y=None, *, work: dict | None = None,
-                 max_elements: int = 2**20):
+                 max_elements: int = 2**23):
         """Mean loss per set ``(K,)`` on a whole split, and the accuracy ``(K,)`` given labels ``y``
         (``(1,)`` each for one set). The forward pass goes through the split in as few equal
         chunks as keep a layer's outputs for all sets within ``max_elements`` (32 MB in float32),

@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from .data import _check_int, _check_real  # the same argument checks as the data module
+
 __all__ = ["Surface", "saddle", "monkey_saddle", "two_minima", "rosenbrock", "SURFACES",
            "Trajectory", "descend", "escape_step"]
 
@@ -134,21 +136,6 @@ class Trajectory:
         return len(self.lr)
 
 
-def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value}")
-    return int(value)
-
-
-def _check_real(value, name: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (value <= 0 if positive else value < 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value}")
-    return value
 
 
 def _lr_per_step(lr, steps: int) -> np.ndarray:
