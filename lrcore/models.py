@@ -199,21 +199,23 @@ class DenseModel:
         keeps one per run): the hidden layers' arrays are then allocated once per shape and
         written in place, so ``acts`` is valid until the next pass of the same shape.
         """
-        xp, m = self.xp, X1.shape[0]
-        *K, h, d1 = P[0].shape                           # K = [] (one set) or [K]
-        hidden = [self._hidden(l, (*K, theta.shape[-2], m), work)
-                  for l, theta in enumerate(P[:-1], start=1)]
-        out = hidden[0].Z if hidden else None            # each Z_l into its layer's array; Z_L new
-        if K:   # the K first-layer matrices side by side: one product, ~15% faster than K of them
-            Z = xp.matmul(P[0].reshape(-1, d1), X1.T,
-                          out=None if out is None else out.reshape(-1, m)).reshape(*K, h, m)
-        else:
-            Z = xp.matmul(P[0], X1.T, out=out)
-        for l, H in enumerate(hidden, start=1):
-            xp.maximum(Z, H.zeros, out=H.A_top)          # ReLU: max(Z, zeros) ~3x faster than max(Z, 0)
-            xp.greater(Z, 0, out=H.relu_grad)            # ReLU', for backward
-            Z = xp.matmul(P[l], H.A, out=hidden[l].Z if l < len(hidden) else None)
-        return Z, [X1, *hidden]
+        xp, m, last = self.xp, X1.shape[0], len(P) - 1
+        acts, A = [X1], X1.T                             # Ã_0 = [X; 1]ᵀ, (n_in + 1, m')
+        for l, theta in enumerate(P):
+            H = self._hidden(l + 1, (*theta.shape[:-1], m), work) if l < last else None
+            out = None if H is None else H.Z             # Z_l into its hidden layer's array; Z_L new
+            if l == 0 and theta.ndim == 3:  # the K first layers side by side: one product, ~15% faster
+                flat = xp.matmul(theta.reshape(-1, theta.shape[-1]), A,
+                                 out=None if out is None else out.reshape(-1, m))
+                Z = flat.reshape(*theta.shape[:-1], m)
+            else:
+                Z = xp.matmul(theta, A, out=out)
+            if H is not None:
+                xp.maximum(Z, H.zeros, out=H.A_top)      # ReLU: max(Z, zeros) ~3x faster than max(Z, 0)
+                xp.greater(Z, 0, out=H.relu_grad)        # ReLU', for backward
+                acts.append(H)
+                A = H.A
+        return Z, acts
 
     def _hidden(self, l: int, shape: tuple, work: dict | None) -> _Hidden:
         """The arrays of hidden layer ``l`` for outputs of ``shape`` ``(..., h, m')``: from ``work``
@@ -293,14 +295,14 @@ class DenseModel:
         there, valid until the next backward pass: a sweep's are megabytes, and new memory for
         them every step can cost page faults (measured: up to 15% of a step at K = 64).
         """
-        xp, (X1, *hidden) = self.xp, acts
-        G = self._gradients(P, work)
+        xp, G = self.xp, self._gradients(P, work)
         for l in range(len(P) - 1, 0, -1):              # layers after the first: batched over K
-            H = hidden[l - 1]
+            H = acts[l]
             # ∂Θ_l = dZ Ãᵀ, computed as (Ã dZᵀ)ᵀ: BLAS is ~1.5x faster with the tall factor first
             G[l] = xp.matmul(H.A, dZ.swapaxes(-1, -2), out=G[l]).swapaxes(-1, -2)
             dZ = xp.matmul(P[l][..., :-1].swapaxes(-1, -2), dZ, out=H.Z)  # W_lᵀ dZ_l, over Z_{l-1}
             dZ *= H.relu_grad                            # ⊙ [Z_{l-1} > 0]
+        X1 = acts[0]
         if P[0].ndim == 3:   # the K first layers side by side, as in forward
             out = None if G[0] is None else G[0].reshape(-1, X1.shape[1])
             G[0] = xp.matmul(dZ.reshape(-1, dZ.shape[-1]), X1, out=out).reshape(P[0].shape)
@@ -321,14 +323,18 @@ class DenseModel:
         return list(G)
 
     def evaluate(self, P: list, X1, T, y=None, *, work: dict | None = None,
-                 max_elements: int = 2**23):
+                 max_elements: int | None = None):
         """Mean loss per set ``(K,)`` on a whole split, and the accuracy ``(K,)`` given labels ``y``
         (``(1,)`` each for one set). The forward pass goes through the split in as few equal
-        chunks as keep a layer's outputs for all sets within ``max_elements`` (32 MB in float32),
-        so that the memory stays bounded however large the split (a 64-LR sweep of a 512-wide
-        MLP on 10,000 validation images would otherwise take gigabytes); the loss is then
-        computed on all the outputs at once.
+        chunks as keep a layer's outputs for all sets within ``max_elements``, so that the memory
+        stays bounded however large the split (a 64-LR sweep of a 512-wide MLP on 10,000
+        validation images would otherwise take gigabytes); the loss is then computed on all the
+        outputs at once. Default: 2**18 with NumPy (1 MB of float32, chunks that stay in the
+        CPU's cache: a 64-LR sweep's two validation passes on the digits took 27 ms instead of
+        36 ms in one pass, measured), 2**24 on a GPU (fewer, larger kernels).
         """
+        if max_elements is None:
+            max_elements = 2**18 if self.xp is np else 2**24
         n = X1.shape[0]
         per_example = math.prod(P[0].shape[:-2]) * max(theta.shape[-2] for theta in P)
         size = -(-n // max(1, -(-n * per_example // max_elements)))   # n / chunks, rounded up

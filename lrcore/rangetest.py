@@ -44,6 +44,7 @@ which lay farthest below the grid's best LR there.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -177,11 +178,13 @@ def valley_index(values) -> int:
     n = len(v)
     if n == 0:
         raise ValueError("valley_index needs at least one value")
-    lds = np.ones(n, dtype=np.int64)          # length of the longest decreasing run ending at i
-    for i in range(1, n):
-        higher = lds[:i][v[:i] > v[i]]
-        if higher.size:
-            lds[i] = higher.max() + 1
+    # lds[i]: length of the longest strictly decreasing run ending at i, by patience sorting of
+    # −v (O(n log n); fastai's double loop took 1 ms for 180 points, 6% of a range test)
+    lds, tails = np.empty(n, dtype=np.int64), []   # tails[j]: least end of an increasing run of length j + 1
+    for i, x in enumerate((-v).tolist()):
+        j = bisect.bisect_left(tails, x)
+        tails[j:j + 1] = [x]
+        lds[i] = j + 1
     end = int(np.argmax(lds))                 # the first longest run
     start = end - int(lds[end])               # as fastai writes it (one before the run's start)
     sections = (end - start) / 3

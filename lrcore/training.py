@@ -139,7 +139,8 @@ class _Engine:
     ``P``: the parameters, one array per layer, updated in place: ``model.theta`` itself
     (``(out, in + 1)`` arrays, K = 1) or K stacked sets (``(K, out, in + 1)``).
     ``lr``: ``(K, steps)`` learning rates; ``mu``: ``(steps,)`` momentum or ``None`` (plain SGD).
-    ``stop(k0, losses)``: the divergence rule, applied every ``check_every`` steps and at the end
+    ``stop(k0, losses)``: the divergence rule, applied every ``check_every`` steps (default: 64,
+    or fewer so that the outputs kept for a check stay within 2**20 numbers) and at the end
     of every epoch to the losses ``(steps, K)`` of the steps since the last check; it returns
     ``None`` or, per member, the first step that diverged (-1 for none). Those losses are
     computed at the check from the terms each step kept (see :meth:`_record_losses`).
@@ -149,7 +150,7 @@ class _Engine:
 
     def __init__(self, model: DenseModel, P: list, data: Dataset, lr: np.ndarray, mu, *,
                  batch_size: int, nesterov: bool, weight_decay: float, plateaus, seed: int,
-                 stop, evaluate: bool = True, progress: bool = False, check_every: int = 16):
+                 stop, evaluate: bool = True, progress: bool = False, check_every: int | None = None):
         xp, dtype = model.xp, model.dtype
         self.model, self.P, self.xp, self.dtype = model, P, xp, dtype
         self.K, self.total = lr.shape
@@ -169,6 +170,9 @@ class _Engine:
         self.plateaus = plateaus
         self.plateau_lr0 = None if plateaus is None else [p.lr for p in plateaus]
         self.rng = np.random.default_rng(seed)
+        if check_every is None:  # a check costs a tiny model ~2 steps: every 64 steps, fewer if the
+            # outputs kept for it (K · (n_out + 1) · m' numbers a step) would pass 2**20 (4 MB)
+            check_every = min(64, max(8, 2**20 // (self.K * (model.n_out + 1) * batch_size)))
         self.stop, self.check_every = stop, check_every
         self.evaluate, self.progress = evaluate, progress
         self.work = {}                  # the model's arrays for this run, written in place
@@ -177,7 +181,8 @@ class _Engine:
         self.losses = np.full((self.total, self.K), np.nan)
         self.val_loss = np.full((self.K, self.epochs), np.nan)
         self.val_accuracy = np.full((self.K, self.epochs), np.nan)
-        per_step = (self.total, *P[0].shape[:-2], 1, 1)        # a number per step (and member)
+        # a number per step (and member); for one set a scalar, cheaper to multiply by than a (1, 1) array
+        per_step = (self.total,) if P[0].ndim == 2 else (self.total, self.K, 1, 1)
         self.scale = xp.empty(per_step, dtype=dtype)           # ε_k/m' (momentum: 1/m')
         self.eps = xp.empty(per_step, dtype=dtype) if mu is not None else None  # ε_k, momentum only
         self.decay = (xp.empty(per_step, dtype=dtype) if mu is None and weight_decay
@@ -202,27 +207,27 @@ class _Engine:
 
     def run(self):
         model, P, xp, scale, kept, work = self.model, self.P, self.xp, self.scale, self.kept, self.work
-        spe, batches, check_every, total = self.steps_per_epoch, self.batches, self.check_every, self.total
+        spe, total, check_every = self.steps_per_epoch, self.total, self.check_every
         bar = self._progress_bar()
         try:
             with np.errstate(all="ignore"):  # a diverging run computes inf/NaN: a result, not a warning
-                for k in range(total):
-                    i = k % spe
-                    if i == 0:                                         # each epoch, a fresh order
-                        order = xp.asarray(self.rng.permutation(self.n))
-                        X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
-                    Xb, Tb = X[batches[i]], T[:, batches[i]]           # sample a minibatch
-                    Z, acts = model.forward(P, Xb, work=work)          # forward
-                    dZ, terms = model.output_grad(Z, Tb, scale[k])     # dZ = ε/m' ∂L/∂Z
-                    kept.append(terms)                                 # its loss: at the check
-                    G = model.backward(P, acts, dZ, work=work)         # backward: G = ε g
-                    self._update(P, G, k)                              # update θ
-                    end_of_epoch = i == spe - 1
-                    if end_of_epoch or (k + 1) % check_every == 0 or k + 1 == total:
-                        if self._check(k, T):                          # losses, divergence
-                            break                                      # every member diverged
-                        if end_of_epoch:
-                            self._end_epoch(k // spe, k, bar)
+                for epoch in range(self.epochs):
+                    order = xp.asarray(self.rng.permutation(self.n))   # each epoch, a fresh order
+                    X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
+                    first = epoch * spe
+                    for k, batch in enumerate(self.batches[:total - first], start=first):
+                        Xb, Tb = X[batch], T[:, batch]                 # a minibatch
+                        Z, acts = model.forward(P, Xb, work=work)      # forward
+                        dZ, terms = model.output_grad(Z, Tb, scale[k]) # dZ = ε/m' ∂L/∂Z
+                        kept.append(terms)                             # its loss: at the check
+                        G = model.backward(P, acts, dZ, work=work)     # backward: G = ε g
+                        self._update(P, G, k)                          # update θ
+                        if len(kept) == check_every and self._check(k, T):  # losses, divergence
+                            return self                                # every member diverged
+                    if kept and self._check(k, T):                     # the epoch's last steps
+                        return self
+                    if k + 1 == first + spe:                           # a complete epoch:
+                        self._end_epoch(epoch, k, bar)                 # validation, plateau
         finally:
             if bar is not None:
                 bar.close()
@@ -514,10 +519,11 @@ def train(model, data, *, lr, epochs: int, batch_size: int = 32, momentum=0.0,
       plateau's LR. The plateau is copied: the object passed in is not stepped.
     * Divergence: when the loss of a step is NaN/inf or exceeds ``diverge_factor`` times the
       loss of step 0, the run stops and the History says so (no exception, no warning). The
-      rule is checked every 16 steps and at the end of each epoch, and the minibatch losses are
-      computed there, in one pass for the steps since the last check (computing and checking
-      them every step would cost a small model a fifth of its step); the model then holds the
-      parameters of the last step computed, possibly inf/NaN.
+      rule is checked every 64 steps (fewer for a large sweep, see ``_Engine``) and at the end
+      of each epoch, and the minibatch losses are computed there, in one pass for the steps
+      since the last check (computing and checking them every step would cost a small model a
+      fifth of its step); the model then holds the parameters of the last step computed,
+      possibly inf/NaN.
     * Same ``seed``, backend and thread count: bitwise identical histories.
 
     >>> import numpy as np

@@ -101,16 +101,16 @@ def test_matches_reference_loop(task, momentum, nesterov, weight_decay):
 
 
 def test_losses_between_checks_match_reference():
-    """The minibatch losses are computed at the divergence checks (every 16 steps, each epoch's
-    end), for the steps since the last one: 18 steps an epoch (the last batch of 2) puts checks
-    mid-epoch and right after a partial batch; each loss is still that of its minibatch before
-    its update."""
-    data, model = classification(n=70, seed=1), SoftmaxRegression(3, 3, dtype=np.float64)
+    """The minibatch losses are computed at the divergence checks (every 64 steps for this
+    small model, each epoch's end), for the steps since the last one: 66 steps an epoch (the last
+    batch of 2) puts checks mid-epoch and right after a partial batch; each loss is still that
+    of its minibatch before its update."""
+    data, model = classification(n=262, seed=1), SoftmaxRegression(3, 3, dtype=np.float64)
     theta0 = [t.copy() for t in model.theta]
     h = train(model, data, lr=0.2, epochs=3, batch_size=4, momentum=0.5, seed=2)
-    losses, theta = reference_sgd(grad_softmax, theta0, data, lr=np.full(54, 0.2), epochs=3,
+    losses, theta = reference_sgd(grad_softmax, theta0, data, lr=np.full(198, 0.2), epochs=3,
                                   batch_size=4, momentum=0.5, seed=2)
-    assert h.steps_per_epoch == 18
+    assert h.steps_per_epoch == 66
     np.testing.assert_allclose(h.loss, losses, rtol=1e-10)
     np.testing.assert_allclose(model.theta[0], theta[0], rtol=1e-10, atol=1e-12)
 
