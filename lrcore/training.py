@@ -28,6 +28,7 @@ runs to float32 round-off.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass
@@ -206,37 +207,42 @@ class _Engine:
             put(self.eps, eps)
 
     def run(self):
-        model, P, xp, scale, kept, work = self.model, self.P, self.xp, self.scale, self.kept, self.work
-        spe, total, check_every = self.steps_per_epoch, self.total, self.check_every
-        bar = self._progress_bar()
+        """Run :meth:`_loop`; a diverging run computes inf/NaN, which is a result, not a warning.
+        The arrays of the run (``work``) are dropped at the end."""
         try:
-            with np.errstate(all="ignore"):  # a diverging run computes inf/NaN: a result, not a warning
-                for epoch in range(self.epochs):
-                    order = xp.asarray(self.rng.permutation(self.n))   # each epoch, a fresh order
-                    X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
-                    first = epoch * spe
-                    for k, batch in enumerate(self.batches[:total - first], start=first):
-                        Xb, Tb = X[batch], T[:, batch]                 # a minibatch
-                        Z, acts = model.forward(P, Xb, work=work)      # forward
-                        dZ, terms = model.output_grad(Z, Tb, scale[k]) # dZ = ε/m' ∂L/∂Z
-                        kept.append(terms)                             # its loss: at the check
-                        G = model.backward(P, acts, dZ, work=work)     # backward: G = ε g
-                        self._update(P, G, k)                          # update θ
-                        if len(kept) == check_every and self._check(k, T):  # losses, divergence
-                            return self                                # every member diverged
-                    if kept and self._check(k, T):                     # the epoch's last steps
-                        return self
-                    if k + 1 == first + spe:                           # a complete epoch:
-                        self._end_epoch(epoch, k, bar)                 # validation, plateau
+            with np.errstate(all="ignore"), self._progress_bar() as bar:
+                self._loop(bar)
         finally:
-            if bar is not None:
-                bar.close()
             self.work.clear()
         return self
 
+    def _loop(self, bar):
+        """Minibatch SGD: each epoch a fresh order, an update per minibatch."""
+        model, P, xp = self.model, self.P, self.xp
+        work, kept, scale = self.work, self.kept, self.scale
+        spe, total = self.steps_per_epoch, self.total
+        for epoch in range(self.epochs):
+            order = xp.asarray(self.rng.permutation(self.n))    # a fresh order
+            X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
+            first = epoch * spe
+            for k, batch in enumerate(self.batches[:total - first], start=first):
+                Xb, Tb = X[batch], T[:, batch]                  # a minibatch
+                Z, acts = model.forward(P, Xb, work=work)       # forward
+                dZ, terms = model.output_grad(Z, Tb, scale[k])  # ε/m' ∂L/∂Z
+                kept.append(terms)                              # loss: at a check
+                G = model.backward(P, acts, dZ, work=work)      # backward: ε g
+                self._update(P, G, k)                           # θ ← θ − ε g
+                if len(kept) == self.check_every and self._check(k, T):
+                    return                                      # all diverged
+            if kept and self._check(k, T):                      # check the rest
+                return
+            if k + 1 == first + spe:                            # a whole epoch:
+                self._end_epoch(epoch, k, bar)                  # validation
+
     def _update(self, P: list, G: list, k: int):
-        """θ ← θ − ε_k g (weight decay: θ ← (1 − ε_k λ) θ − ε_k g), or with momentum
-        v ← μ_k v + g + λθ, θ ← θ − ε_k v (Nesterov: θ ← θ − ε_k (g + λθ + μ_k v))."""
+        """θ ← θ − ε_k g (weight decay: θ ← (1 − ε_k λ) θ − ε_k g), or with
+        momentum v ← μ_k v + g + λθ, θ ← θ − ε_k v
+        (Nesterov: θ ← θ − ε_k (g + λθ + μ_k v))."""
         if self.velocity is None:
             for theta, g in zip(P, G):
                 if self.decay is not None:
@@ -338,8 +344,9 @@ class _Engine:
             self._upload(k + 1)
 
     def _progress_bar(self):
+        """A tqdm bar over the epochs (a context manager), or ``nullcontext()`` without ``progress``."""
         if not self.progress:
-            return None
+            return contextlib.nullcontext()
         try:  # the plain text bar: tqdm.auto would warn in a notebook without ipywidgets
             from tqdm import tqdm
         except ImportError:
