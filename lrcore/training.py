@@ -171,7 +171,7 @@ class _Engine:
         self.plateaus = plateaus
         self.plateau_lr0 = None if plateaus is None else [p.lr for p in plateaus]
         self.rng = np.random.default_rng(seed)
-        if check_every is None:  # a check costs a tiny model ~2 steps: every 64 steps, fewer if the
+        if check_every is None:  # a check costs a tiny model ~3 steps: every 64 steps, fewer if the
             # outputs kept for it (K · (n_out + 1) · m' numbers a step) would pass 2**20 (4 MB)
             check_every = min(64, max(8, 2**20 // (self.K * (model.n_out + 1) * batch_size)))
         self.stop, self.check_every = stop, check_every
