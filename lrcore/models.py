@@ -64,6 +64,13 @@ def _check_seed(seed, name: str = "seed") -> int:
     return int(seed)
 
 
+def _matmul(xp, a, b, out=None):
+    """``a @ b`` (into ``out``): ``xp.dot`` for two matrices, which NumPy runs ~0.6 µs faster per
+    call than ``matmul`` (measured; a tiny model's step makes two such products), else ``matmul``,
+    which also multiplies stacks of matrices."""
+    return (xp.dot if a.ndim == 2 and b.ndim == 2 else xp.matmul)(a, b, out=out)
+
+
 class DenseModel:
     """A stack of dense layers with hand-written forward and backward passes (the shared engine).
 
@@ -205,11 +212,11 @@ class DenseModel:
             H = self._hidden(l + 1, (*theta.shape[:-1], m), work) if l < last else None
             out = None if H is None else H.Z             # Z_l into its hidden layer's array; Z_L new
             if l == 0 and theta.ndim == 3:  # the K first layers side by side: one product, ~15% faster
-                flat = xp.matmul(theta.reshape(-1, theta.shape[-1]), A,
-                                 out=None if out is None else out.reshape(-1, m))
+                flat = _matmul(xp, theta.reshape(-1, theta.shape[-1]), A,
+                               None if out is None else out.reshape(-1, m))
                 Z = flat.reshape(*theta.shape[:-1], m)
             else:
-                Z = xp.matmul(theta, A, out=out)
+                Z = _matmul(xp, theta, A, out)
             if H is not None:
                 xp.maximum(Z, H.zeros, out=H.A_top)      # ReLU: max(Z, zeros) ~3x faster than max(Z, 0)
                 xp.greater(Z, 0, out=H.relu_grad)        # ReLU', for backward
@@ -299,15 +306,15 @@ class DenseModel:
         for l in range(len(P) - 1, 0, -1):              # layers after the first: batched over K
             H = acts[l]
             # ∂Θ_l = dZ Ãᵀ, computed as (Ã dZᵀ)ᵀ: BLAS is ~1.5x faster with the tall factor first
-            G[l] = xp.matmul(H.A, dZ.swapaxes(-1, -2), out=G[l]).swapaxes(-1, -2)
-            dZ = xp.matmul(P[l][..., :-1].swapaxes(-1, -2), dZ, out=H.Z)  # W_lᵀ dZ_l, over Z_{l-1}
+            G[l] = _matmul(xp, H.A, dZ.swapaxes(-1, -2), G[l]).swapaxes(-1, -2)
+            dZ = _matmul(xp, P[l][..., :-1].swapaxes(-1, -2), dZ, H.Z)  # W_lᵀ dZ_l, over Z_{l-1}
             dZ *= H.relu_grad                            # ⊙ [Z_{l-1} > 0]
         X1 = acts[0]
         if P[0].ndim == 3:   # the K first layers side by side, as in forward
             out = None if G[0] is None else G[0].reshape(-1, X1.shape[1])
-            G[0] = xp.matmul(dZ.reshape(-1, dZ.shape[-1]), X1, out=out).reshape(P[0].shape)
+            G[0] = _matmul(xp, dZ.reshape(-1, dZ.shape[-1]), X1, out).reshape(P[0].shape)
         else:
-            G[0] = xp.matmul(dZ, X1, out=G[0])
+            G[0] = _matmul(xp, dZ, X1, G[0])
         return G
 
     def _gradients(self, P: list, work: dict | None) -> list:
