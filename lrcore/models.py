@@ -342,6 +342,7 @@ class DenseModel:
         """
         if max_elements is None:
             max_elements = 2**18 if self.xp is np else 2**24
+        max_elements = _check_size(max_elements, "max_elements")
         n = X1.shape[0]
         per_example = math.prod(P[0].shape[:-2]) * max(theta.shape[-2] for theta in P)
         size = -(-n // max(1, -(-n * per_example // max_elements)))   # n / chunks, rounded up

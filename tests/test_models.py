@@ -221,3 +221,11 @@ def test_deepcopy_and_pickle():
     for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert clone.xp is np and clone.theta[0] is not m.theta[0]
         assert clone.loss(X, y) == m.loss(X, y)
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-5, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_evaluate_rejects_a_bad_max_elements(bad, error):
+    model = MLP([3, 4, 2], seed=0)
+    X1, T = model.with_ones(np.ones((5, 3))), model.encode_targets(np.array([0, 1, 0, 1, 1]))
+    with pytest.raises(error, match="max_elements must be an int >= 1"):
+        model.evaluate(model.stacked(), X1, T, max_elements=bad)
