@@ -9,9 +9,7 @@ does past the end of a schedule, with its default arguments, and with bad argume
 """
 
 import builtins
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,20 +19,9 @@ lr_scheduler = torch.optim.lr_scheduler
 
 import lrcore  # noqa: E402
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "appendix_translations.ipynb"
+from translations_table import run_tagged_cells as _run_tagged_cells  # noqa: E402
+
 RTOL = 1e-9  # torch's recursive (chainable) updates drift by round-off
-
-
-def _run_tagged_cells(tag):
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    namespace = {}
-    cells = [c for c in nb["cells"]
-             if c["cell_type"] == "code" and tag in c.get("metadata", {}).get("tags", [])]
-    assert cells, f"no code cell tagged {tag!r} in {NOTEBOOK.name}"
-    for cell in cells:
-        exec("".join(cell["source"]), namespace)
-    return namespace
-
 
 ROWS = _run_tagged_cells("translations")["ROWS"]
 REFUSALS = _run_tagged_cells("refusals")["REFUSALS"]
