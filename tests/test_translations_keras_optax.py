@@ -6,6 +6,9 @@ NumPy transcriptions of each library's formulas; this test evaluates the same tr
 strings with ``keras.optimizers.schedules`` and ``optax`` themselves and compares them with
 lrcore at every step the table checks. Both libraries compute in float32 by default, hence the
 tolerance: a relative 1e-5 plus 1e-6 of the schedule's largest value (for the LRs that reach 0).
+The plateau row is checked too, on the appendix's metric curve: Keras's ``ReduceLROnPlateau``
+callback on a stand-in model that holds a Keras SGD optimizer, and optax's
+``contrib.reduce_on_plateau`` fed one value per update.
 """
 
 import importlib.util
@@ -20,6 +23,8 @@ import lrcore
 
 RTOL, ATOL = 1e-5, 1e-6
 ROWS = run_tagged_cells("translations")["ROWS"]
+pytestmark = pytest.mark.filterwarnings(  # Keras's JAX backend on NumPy 2, not our concern
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 if "KERAS_BACKEND" not in os.environ:  # Keras's own default, TensorFlow, is seldom installed
     os.environ["KERAS_BACKEND"] = next(
         (b for b in ("jax", "torch") if importlib.util.find_spec(b) is not None), "tensorflow")
@@ -83,3 +88,55 @@ def test_optax_column_matches_lrcore(row):
     k = _steps(row, "optax")
     theirs = _values(lambda step: schedule(jnp.asarray(step)), np.asarray, k)  # count == k
     _assert_close(row, "optax", k, theirs)
+
+
+# --- the plateau rule: a callback (Keras) and a gradient transformation's state (optax) ---------
+
+PLATEAU = next(r for r in ROWS if r["name"] == "ReduceLROnPlateau")
+EPOCHS = np.arange(120)   # the appendix's metric: a noisy decaying validation loss
+METRIC = (0.4 + 1.6 * np.exp(-EPOCHS / 15)
+          + 0.005 * np.random.default_rng(0).standard_normal(EPOCHS.size).cumsum())
+SETTINGS = [dict(patience=p, cooldown=c) for p, c in [(0, 0), (2, 1), (4, 3)]]
+
+
+def _plateau_lrcore(params):
+    plateau = eval(PLATEAU["lrcore"], {**vars(lrcore), **params})
+    return np.array([plateau.step(float(m)) for m in METRIC])
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: f"patience{s['patience']}")
+def test_keras_reduce_lr_on_plateau_matches_lrcore(setting):
+    keras = pytest.importorskip("keras")
+    params = {**PLATEAU["params"], **setting, "threshold_mode": "abs"}  # the row's condition
+    callback = eval(PLATEAU["keras"]["call"],
+                    {"ReduceLROnPlateau": keras.callbacks.ReduceLROnPlateau, **params})
+
+    class Model:  # what the callback reads: the optimizer (its learning rate) and the metrics
+        optimizer, metrics = keras.optimizers.SGD(learning_rate=params["lr0"]), []
+
+    callback.set_model(Model())
+    theirs = []
+    for epoch, m in zip(EPOCHS, METRIC):
+        callback.on_epoch_end(int(epoch), {"val_loss": float(m)})
+        theirs.append(float(keras.ops.convert_to_numpy(Model.optimizer.learning_rate)))
+    ours = _plateau_lrcore(params)
+    assert np.sum(np.diff(ours) < 0) >= 2, "the metric must make the rule reduce the LR"
+    np.testing.assert_allclose(theirs, ours, rtol=RTOL)
+
+
+@pytest.mark.parametrize("mode", ["rel", "abs"])
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: f"patience{s['patience']}")
+def test_optax_reduce_on_plateau_matches_lrcore(setting, mode):
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    params = {**PLATEAU["params"], **setting, "threshold_mode": mode}
+    rule = eval(PLATEAU["optax"]["call"], {"contrib": optax.contrib, **params})
+    update = jax.jit(rule.update)   # compiled once: unjitted, each update takes ~0.1 s
+    zeros = jax.numpy.zeros(1)
+    state, theirs = rule.init(zeros), []
+    for m in METRIC:   # one value per update; optax scales sgd(lr0)'s updates by state.scale
+        _, state = update(zeros, state, value=float(m))
+        theirs.append(params["lr0"] * float(state.scale))
+    ours = _plateau_lrcore(params)
+    assert np.sum(np.diff(ours) < 0) >= 2, "the metric must make the rule reduce the LR"
+    np.testing.assert_allclose(theirs, ours, rtol=RTOL)
