@@ -14,11 +14,22 @@ export LRCORE_BACKEND := numpy
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test unit nbval build-strict browser notebooks bench clean help
+# NumPy's SIMD dispatch switched down to its baseline, the feature list computed at run time from
+# NumPy itself (right on any x86-64 or ARM CPU): exp, log and pow then round differently in the
+# last bit, as they do on other readers' CPUs. The unit tests and the stored outputs pass this way too.
+SIMD_BASELINE = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python tools/simd_baseline.py)"
+
+UNIT  = $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not browser" --mpl tests lrcore
+NBVAL = $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:randomly --nbval --nbval-current-env \
+		--nbval-sanitize-with chapters/sanitize.cfg -o addopts="" -o testpaths=chapters chapters
+
+.PHONY: venv book test unit unit-baseline-simd nbval nbval-baseline-simd build-strict browser \
+	notebooks bench clean help
 
 help:
 	@echo "make book       build the HTML book (creates .venv if needed) and print its index page"
-	@echo "make test       the whole suite: unit tests + doctests, nbval, strict book build, browser test"
+	@echo "make test       the whole suite: unit tests + doctests and nbval (each twice: as found, and"
+	@echo "                with NumPy's SIMD at its baseline), strict book build, browser test"
 	@echo "make notebooks  re-execute every chapter in place (NumPy backend, one BLAS thread)"
 	@echo "make bench      run the benchmarks in bench/ (needs the 'bench' extra for PyTorch)"
 
@@ -36,14 +47,21 @@ book: venv
 	@echo "The book: $(CURDIR)/$(BOOK)"
 
 # The whole suite, in the order a failure is cheapest to read.
-test: venv unit nbval build-strict browser
+test: venv unit unit-baseline-simd nbval nbval-baseline-simd build-strict browser
 
 unit: venv
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not browser" --mpl tests lrcore
+	$(UNIT)
+
+unit-baseline-simd: venv
+	@echo "unit tests with NumPy's SIMD dispatch at its baseline:"
+	$(SIMD_BASELINE) $(UNIT)
 
 nbval: venv
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:randomly --nbval --nbval-current-env \
-		--nbval-sanitize-with chapters/sanitize.cfg -o addopts="" -o testpaths=chapters chapters
+	$(NBVAL)
+
+nbval-baseline-simd: venv
+	@echo "the stored outputs, re-computed with NumPy's SIMD dispatch at its baseline:"
+	$(SIMD_BASELINE) $(NBVAL)
 
 build-strict: venv
 	rm -rf _build/html

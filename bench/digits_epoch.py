@@ -19,6 +19,7 @@ LR = 0.05
 
 
 def run(*, quick: bool) -> dict:
+    import numpy as np
     from lrcore import MLP, load_digits, train
     data = load_digits(seed=0)
     rounds = 3 if quick else 15
@@ -32,7 +33,7 @@ def run(*, quick: bool) -> dict:
     for batch_size, epochs, target in CASES:
         if quick:
             epochs = max(1, epochs // 3)
-        model = MLP(SIZES, seed=0)
+        model = MLP(SIZES, seed=0, dtype=np.float32)  # as PyTorch computes
         fns = {"lrcore": lambda: train(model, data, lr=LR, epochs=epochs, batch_size=batch_size)}
         h = train(model.copy(), data, lr=LR, epochs=1, batch_size=batch_size)
         case = {"epochs_per_call": epochs, "steps_per_epoch": h.steps_per_epoch}

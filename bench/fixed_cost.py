@@ -31,7 +31,7 @@ def run(*, quick: bool) -> dict:
     data = tiny_dataset()
     rounds = 3 if quick else 15
     epochs = 1 if quick else EPOCHS
-    model = SoftmaxRegression(N_IN, N_CLASSES, seed=0)
+    model = SoftmaxRegression(N_IN, N_CLASSES, seed=0, dtype=np.float32)
     steps = train(model.copy(), data, lr=0.1, epochs=epochs, batch_size=BATCH).steps
     fns = {"lrcore": lambda: train(model, data, lr=0.1, epochs=epochs, batch_size=BATCH)}
     if torch_ref.AVAILABLE:

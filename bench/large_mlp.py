@@ -80,7 +80,7 @@ def run(*, quick: bool) -> dict:
     n_train, n_val = (2048, 256) if quick else (N_TRAIN, N_VAL)
     rounds = 3 if quick else 7
     data = random_dataset(n_train, n_val)
-    model = MLP(SIZES, seed=0)
+    model = MLP(SIZES, seed=0, dtype=np.float32)  # as PyTorch computes
     check_layout(model)
     flops = flops_per_epoch(n_train, n_val, BATCH)
 

@@ -23,7 +23,7 @@ def run(*, quick: bool) -> dict:
     first = [int(np.flatnonzero(d.y_val == c)[0]) for c in range(10)]
     data = Dataset(d.X_train, d.y_train, d.X_val[first], d.y_val[first], name="digits, 10 val")
     rounds = 3 if quick else 15
-    model = MLP(SIZES, seed=0)
+    model = MLP(SIZES, seed=0, dtype=np.float32)  # as PyTorch computes
     spe = -(-data.n_train // BATCH)
     assert STEPS % spe == 0, "train must take exactly STEPS steps"
     rt = range_test(model, data, lr_start=LR_START, lr_end=LR_END, steps=STEPS, batch_size=BATCH)

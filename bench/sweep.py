@@ -46,7 +46,7 @@ def memory_probe(K: int, use_tracemalloc: bool) -> dict:
 
     from lrcore import MLP, load_digits, sweep
     data = load_digits(seed=0)
-    model = MLP(SIZES, seed=0)
+    model = MLP(SIZES, seed=0, dtype=np.float32)  # as PyTorch computes
     before = common.peak_rss_mb()
     if use_tracemalloc:
         tracemalloc.start()
@@ -74,7 +74,7 @@ def run(*, quick: bool) -> dict:
     xp, sync = common.array_backend()
     data = load_digits(seed=0)
     rounds = 3 if quick else 11
-    model = MLP(SIZES, seed=0)
+    model = MLP(SIZES, seed=0, dtype=np.float32)  # as PyTorch computes
     mid = float(np.sqrt(LR_RANGE[0] * LR_RANGE[1]))
     kw = dict(epochs=EPOCHS, batch_size=BATCH)
 

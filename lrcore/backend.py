@@ -8,8 +8,9 @@ module ``xp`` (``numpy`` or ``cupy``) from :func:`get_backend` and writes ``xp.e
 The choice, in order: the ``name`` argument of :func:`get_backend`, else the environment variable
 ``LRCORE_BACKEND`` (``numpy``, ``cupy`` or ``auto``), else ``auto``: CuPy when
 :func:`cupy_usable`, NumPy otherwise. Asking for ``cupy`` where it cannot run raises
-``RuntimeError`` rather than silently falling back. Floating-point arrays are float32
-(:data:`DEFAULT_DTYPE`) unless a caller asks for float64 (the gradient checks do).
+``RuntimeError`` rather than silently falling back. A model's parameters and activations are
+float64 (:data:`DEFAULT_DTYPE`) unless it is built with ``dtype=np.float32``: see
+:class:`lrcore.models.DenseModel` for why.
 
 >>> import numpy as np
 >>> get_backend("numpy") is np
@@ -28,8 +29,8 @@ __all__ = ["BACKENDS", "DEFAULT_DTYPE", "cupy_usable", "get_backend", "to_numpy"
 
 #: the accepted backend names (argument of :func:`get_backend` and ``LRCORE_BACKEND``)
 BACKENDS = ("numpy", "cupy", "auto")
-#: the floating-point dtype of parameters, data and activations unless asked otherwise
-DEFAULT_DTYPE = np.float32
+#: the floating-point dtype of a model's parameters and activations unless it asks otherwise
+DEFAULT_DTYPE = np.float64
 
 
 def _import_cupy():

@@ -18,8 +18,9 @@ Conventions shared by every schedule:
 
 - ``k`` counts parameter updates from 0: ``schedule(k)`` is the learning rate of update ``k``.
 - A scalar integer step (Python ``int``, NumPy integer, 0-d integer array) gives a Python
-  ``float``; an integer array (or a list of ints) gives a ``float64`` array of the same shape,
-  computed by the vectorized closed form.
+  ``float``; an integer array (or a list of ints) gives a ``float64`` array of the same shape.
+  Both come from one code path, the vectorized closed form (a scalar is an array of one step),
+  so ``lr(k)`` equals ``lr(np.arange(n))[k]`` bit for bit on every machine.
 - Steps are integers, strictly: a float step, even ``10.0``, raises :class:`NotIntegerError`
   (so does ``every=10.0`` for an integer hyper-parameter); a negative step raises ``ValueError``
   naming ``k``.  :class:`NotIntegerError` is both a ``TypeError`` (wrong type) and a
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -159,10 +159,17 @@ def _schedule_arg(name, value) -> Callable:
     return value
 
 
+_MAX_STEP = np.iinfo(np.int64).max
+
+
 def _steps(k):
-    """Validate a step argument that is not a plain ``int``: return an int or an int64 array."""
+    """Validate a step argument: return an int or an int64 array, each step in [0, 2**63 - 1]."""
     if isinstance(k, (bool, np.bool_)):
         raise NotIntegerError(f"k must be an integer step (>= 0) or an integer array, got {k!r}")
+    if isinstance(k, int) and k < 0:
+        raise ValueError(f"k must be a non-negative step (>= 0), got {k}")
+    if isinstance(k, int) and k > _MAX_STEP:
+        raise ValueError(f"k must be a step in [0, 2**63 - 1], got {k}")
     arr = np.asarray(k)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind in "fcb":
@@ -176,48 +183,11 @@ def _steps(k):
         )
     if arr.size and arr.min() < 0:
         raise ValueError(f"k must be a non-negative step (>= 0), got {arr.min()}")
+    if arr.size and arr.dtype.kind == "u" and arr.max() > _MAX_STEP:  # would wrap in int64
+        raise ValueError(f"k must be a step in [0, 2**63 - 1], got {arr.max()}")
     if arr.ndim == 0:
         return int(arr)
     return arr.astype(np.int64, copy=False)
-
-
-# --------------------------------------------------------------------------------------------
-# Elementwise functions for the closed forms: NumPy on arrays, the math module on Python
-# scalars (a tenth of the cost), so each formula is written once.  Both call the C library's
-# cos/log/pow here; the tests check that scalar and array results agree bit for bit.
-# --------------------------------------------------------------------------------------------
-
-def _cos(x):
-    return np.cos(x) if isinstance(x, np.ndarray) else math.cos(x)
-
-
-def _log(x):
-    return np.log(x) if isinstance(x, np.ndarray) else math.log(x)
-
-
-def _floor(x):
-    return np.floor(x) if isinstance(x, np.ndarray) else float(math.floor(x))
-
-
-def _minimum(x, bound):
-    return np.minimum(x, bound) if isinstance(x, np.ndarray) else min(x, bound)
-
-
-def _integral(x):
-    return x.astype(np.int64) if isinstance(x, np.ndarray) else int(x)
-
-
-def _count_passed(sorted_steps, k):
-    """How many of ``sorted_steps`` are <= k."""
-    if isinstance(k, np.ndarray):
-        return np.searchsorted(np.asarray(sorted_steps, dtype=np.int64), k, side="right")
-    return bisect_right(sorted_steps, k)
-
-
-def _where(condition, x, y):
-    if isinstance(condition, np.ndarray):
-        return np.where(condition, x, y)
-    return x if condition else y
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,24 +197,23 @@ def _where(condition, x, y):
 class Schedule:
     """A learning-rate schedule: a pure function ``k -> ε_k`` of the update index ``k >= 0``.
 
-    Subclasses store validated hyper-parameters and implement ``_lr(k)``, the closed form,
-    written once for a Python ``int`` and for an ``int64`` array alike.  ``__call__`` only
-    checks the step and converts the result (``float`` for a scalar, ``float64`` array for an
-    array).  Build schedules with the functions of this module, never with these classes.
+    Subclasses store validated hyper-parameters and implement ``_lr(k)``, the closed form, on
+    a 1-D ``int64`` array of steps.  ``__call__`` only checks the step, evaluates ``_lr`` on it
+    as an array (a scalar step is an array of one), and converts the result (``float`` for a
+    scalar, ``float64`` array of the step's shape for an array): one code path for both, so a
+    scalar and an array give the same bits (NumPy's SIMD ``exp``/``pow`` and the C library's
+    ``math.exp``/``math.pow`` can differ in the last bit).  Build schedules with the functions
+    of this module, never with these classes.
     """
 
     _name = "schedule"
     _fields: tuple[str, ...] = ()
 
     def __call__(self, k):
-        if type(k) is int:  # fast path: one comparison, then the formula
-            if k < 0:
-                raise ValueError(f"k must be a non-negative step (>= 0), got {k}")
-            return float(self._lr(k))
-        k = _steps(k)
-        if isinstance(k, int):
-            return float(self._lr(k))
-        return np.asarray(self._lr(k), dtype=np.float64)
+        k = _steps(k)  # an int or an int64 array, >= 0
+        steps = np.reshape(k, -1)  # 1-D: a scalar is one step
+        lr = np.broadcast_to(np.asarray(self._lr(steps), dtype=np.float64), steps.shape)
+        return float(lr[0]) if isinstance(k, int) else lr.reshape(np.shape(k))
 
     def _lr(self, k):  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
@@ -261,14 +230,21 @@ class Schedule:
 
 
 def _evaluate(schedule, k):
-    """``schedule(k)`` for a validated int or int64 array ``k``, as float / float64 array."""
+    """A child ``schedule`` at the validated 1-D int64 steps ``k``, as a float64 array.
+
+    A callable that is not a :class:`Schedule` is called with the array once; if it cannot
+    take arrays (``if k < 10: ...`` raises on more than one step), once per step with an int.
+    """
     if isinstance(schedule, Schedule):
         out = schedule._lr(k)  # already validated: skip the child's checks
     else:
-        out = schedule(k)
-    if isinstance(k, np.ndarray):
-        return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape)
-    return float(out)
+        try:
+            out = np.asarray(schedule(k), dtype=np.float64)
+        except Exception:  # a scalar-only callable
+            out = None
+        if out is None or out.shape not in (k.shape, ()):
+            out = np.array([float(schedule(int(i))) for i in k])
+    return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape)
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,9 +258,7 @@ class _Constant(Schedule):
         self.lr = lr
 
     def _lr(self, k):
-        if isinstance(k, np.ndarray):
-            return np.full(k.shape, self.lr)
-        return self.lr  # ε_k = ε
+        return np.full(k.shape, self.lr)  # ε_k = ε
 
 
 def constant(lr) -> Schedule:
@@ -346,7 +320,7 @@ class _MultistepDecay(Schedule):
 
     def _lr(self, k):
         lr0, factor = self.lr0, self.factor
-        passed = _count_passed(self._milestones, k)  # #{m ∈ milestones : m ≤ k}
+        passed = np.searchsorted(self._milestones, k, side="right")  # #{m ∈ milestones : m ≤ k}
         return lr0 * factor ** passed  # ε_k = ε_0 α^#{m ≤ k}
 
 
@@ -377,7 +351,7 @@ class _ExponentialDecay(Schedule):
         lr0, factor, every = self.lr0, self.factor, self.every
         p = k / every  # k/N
         if self.staircase:
-            p = _floor(p)  # ⌊k/N⌋
+            p = np.floor(p)  # ⌊k/N⌋
         return lr0 * factor ** p  # ε_k = ε_0 α^(k/N)
 
 
@@ -413,7 +387,7 @@ class _LinearDecay(Schedule):
 
     def _lr(self, k):
         lr0, lr_end, until = self.lr0, self.lr_end, self.until
-        a = _minimum(k, until) / until  # α = min(k, τ)/τ
+        a = np.minimum(k, until) / until  # α = min(k, τ)/τ
         return (1 - a) * lr0 + a * lr_end  # ε_k = (1 - α) ε_0 + α ε_τ
 
 
@@ -443,7 +417,7 @@ class _PolynomialDecay(Schedule):
 
     def _lr(self, k):
         lr0, lr_end, until, power = self.lr0, self.lr_end, self.until, self.power
-        a = _minimum(k, until) / until  # α = min(k, τ)/τ
+        a = np.minimum(k, until) / until  # α = min(k, τ)/τ
         return (lr0 - lr_end) * (1 - a) ** power + lr_end  # ε_k = (ε_0 - ε_τ)(1 - α)^p + ε_τ
 
 
@@ -476,7 +450,7 @@ class _InverseTimeDecay(Schedule):
         lr0, rate, every = self.lr0, self.rate, self.every
         p = k / every  # k/N
         if self.staircase:
-            p = _floor(p)  # ⌊k/N⌋
+            p = np.floor(p)  # ⌊k/N⌋
         return lr0 / (1 + rate * p)  # ε_k = ε_0 / (1 + r k/N)
 
 
@@ -506,8 +480,8 @@ class _CosineDecay(Schedule):
 
     def _lr(self, k):
         lr0, lr_end, until = self.lr0, self.lr_end, self.until
-        t = _minimum(k, until)  # hold ε_τ after τ
-        return lr_end + (lr0 - lr_end) * (1 + _cos(np.pi * t / until)) / 2
+        t = np.minimum(k, until)  # hold ε_τ after τ
+        return lr_end + (lr0 - lr_end) * (1 + np.cos(np.pi * t / until)) / 2
         # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2
 
 
@@ -547,7 +521,7 @@ class _CosineRestarts(Schedule):
             return k % period, period
         # cycle i starts at N (m^i - 1)/(m - 1): torch's log formula gives i up to round-off,
         # then one exact integer correction on each side
-        i = _integral(_floor(_log(k / period * (mult - 1) + 1) / _log(mult)))
+        i = np.floor(np.log(k / period * (mult - 1) + 1) / np.log(mult)).astype(np.int64)
         i = i + (period * (mult ** (i + 1) - 1) // (mult - 1) <= k)
         i = i - (period * (mult**i - 1) // (mult - 1) > k)
         start = period * (mult**i - 1) // (mult - 1)
@@ -556,7 +530,7 @@ class _CosineRestarts(Schedule):
     def _lr(self, k):
         lr_max, lr_min = self.lr_max, self.lr_min
         t_cur, t_i = self._cycle(k)
-        return lr_min + (lr_max - lr_min) * (1 + _cos(np.pi * t_cur / t_i)) / 2
+        return lr_min + (lr_max - lr_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2
         # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
 
 
@@ -593,9 +567,9 @@ class _Cyclic(Schedule):
 
     def _lr(self, k):
         lr_min, lr_max, size, r = self.lr_min, self.lr_max, self._size, self._ratio
-        cycle = _floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
+        cycle = np.floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
         x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
-        f = _where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
+        f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
         if self.mode == "triangular2":
             s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
         elif self.mode == "exp_range":
@@ -641,7 +615,7 @@ def cyclic(lr_min, lr_max, *, half_cycle, half_cycle_down=None, mode="triangular
 
 def _anneal_cos(start, end, pct):
     """torch's ``_annealing_cos``: from ``start`` (pct=0) to ``end`` (pct=1)."""
-    return end + (start - end) / 2.0 * (_cos(np.pi * pct) + 1)
+    return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
 
 
 def _anneal_linear(start, end, pct):
@@ -663,18 +637,18 @@ class _OneCycle(Schedule):
         self._anneal = _anneal_cos if anneal == "cos" else _anneal_linear
 
     def _lr(self, k):
-        k = _minimum(k, self.total - 1)  # lrcore holds the final value from k = total - 1
+        k = np.minimum(k, self.total - 1)  # lrcore holds the final value from k = total - 1
         lr0, peak, final, anneal = self._lr_initial, self.lr_max, self._lr_final, self._anneal
         if self.three_phase:
             e1, e2, e3 = self._ends
             up = anneal(lr0, peak, k / e1)  # ε_0 -> ε_max on [0, e1]
             down = anneal(peak, lr0, (k - e1) / (e2 - e1))  # ε_max -> ε_0 on [e1, e2]
             tail = anneal(lr0, final, (k - e2) / (e3 - e2))  # ε_0 -> ε_min on [e2, e3]
-            return _where(k <= e1, up, _where(k <= e2, down, tail))
+            return np.where(k <= e1, up, np.where(k <= e2, down, tail))
         e1, e2 = self._ends
         up = anneal(lr0, peak, k / e1)  # ε_0 -> ε_max on [0, e1]
         down = anneal(peak, final, (k - e1) / (e2 - e1))  # ε_max -> ε_min on [e1, e2]
-        return _where(k <= e1, up, down)
+        return np.where(k <= e1, up, down)
 
 
 def _one_cycle_ends(total, pct_start, three_phase):
@@ -733,20 +707,16 @@ class _Warmup(Schedule):
 
     def __init__(self, schedule, steps, lr_start):
         self.schedule, self.steps, self.lr_start = schedule, steps, lr_start
-        self._lr_peak = _evaluate(schedule, 0)  # schedule(0), reached at k = steps
+        self._lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64))[0])  # s(0), at k = W
 
     def _repr_head(self):
         return [repr(self.schedule)]
 
     def _lr(self, k):
         lr_start, lr_peak, steps = self.lr_start, self._lr_peak, self.steps
-        if isinstance(k, np.ndarray):
-            ramp = lr_start + (lr_peak - lr_start) * k / steps
-            after = _evaluate(self.schedule, np.maximum(k - steps, 0))  # child evaluated once
-            return np.where(k < steps, ramp, after)
-        if k < steps:
-            return lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to schedule(0)
-        return _evaluate(self.schedule, k - steps)  # then the schedule, delayed by `steps`
+        ramp = lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to s(0)
+        after = _evaluate(self.schedule, np.maximum(k - steps, 0))  # then s(k - W)
+        return np.where(k < steps, ramp, after)
 
 
 def warmup(schedule, *, steps, lr_start=0.0) -> Schedule:
@@ -786,16 +756,13 @@ class _Join(Schedule):
         return [f"[{pieces}]", f"boundaries={self.boundaries!r}"]
 
     def _lr(self, k):
-        if isinstance(k, np.ndarray):
-            piece = np.searchsorted(self._boundaries, k, side="right")  # which schedule
-            out = np.empty(k.shape)
-            for i, (schedule, start) in enumerate(zip(self.schedules, self._starts)):
-                mask = piece == i
-                if mask.any():  # each schedule evaluated once, on its own steps
-                    out[mask] = _evaluate(schedule, k[mask] - start)
-            return out
-        i = bisect_right(self._boundaries, k)
-        return _evaluate(self.schedules[i], k - self._starts[i])  # s_i(k - b_i)
+        piece = np.searchsorted(self._boundaries, k, side="right")  # which schedule
+        out = np.empty(k.shape)
+        for i, (schedule, start) in enumerate(zip(self.schedules, self._starts)):
+            mask = piece == i
+            if mask.any():  # each schedule evaluated once, on its own steps
+                out[mask] = _evaluate(schedule, k[mask] - start)  # s_i(k - b_i)
+        return out
 
 
 def join(schedules, boundaries) -> Schedule:
@@ -837,9 +804,9 @@ class _ExponentialRange(Schedule):
 
     def _lr(self, k):
         lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
-        k = _minimum(k, last)
+        k = np.minimum(k, last)
         lr = lr_start * (lr_end / lr_start) ** (k / last)  # ε_k = ε_start (ε_end/ε_start)^(k/(S-1))
-        return _where(k == last, lr_end, lr)  # the last step is exactly ε_end
+        return np.where(k == last, lr_end, lr)  # the last step is exactly ε_end
 
 
 def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
@@ -864,9 +831,9 @@ class _LinearRange(Schedule):
 
     def _lr(self, k):
         lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
-        k = _minimum(k, last)
+        k = np.minimum(k, last)
         lr = lr_start + (lr_end - lr_start) * (k / last)  # ε_start + (ε_end - ε_start) k/(S-1)
-        return _where(k == last, lr_end, lr)  # the last step is exactly ε_end
+        return np.where(k == last, lr_end, lr)  # the last step is exactly ε_end
 
 
 def linear_range(lr_start, lr_end, *, steps) -> Schedule:

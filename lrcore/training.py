@@ -16,7 +16,8 @@ on a leading ``K`` axis (see :mod:`lrcore.models`): the same minibatches for all
 layers of the K members as one matrix product, the rest as batched products; no Python loop
 over K. :func:`train` is the case ``K = 1``, computed on the model's own parameter arrays
 (no ``K`` axis: the same code), so it trains the model in place. Results agree with separate
-runs to float32 round-off.
+runs to round-off (the stacked products add up in another order), which training amplifies
+(see *Reproducibility* in :func:`train`).
 
 >>> import numpy as np
 >>> from lrcore.data import load_digits
@@ -531,7 +532,12 @@ def train(model, data, *, lr, epochs: int, batch_size: int = 32, momentum=0.0,
       since the last check (computing and checking them every step would cost a small model a
       fifth of its step); the model then holds the parameters of the last step computed,
       possibly inf/NaN.
-    * Same ``seed``, backend and thread count: bitwise identical histories.
+    * Reproducibility: the same ``seed`` on the same machine, backend, BLAS kernel and thread
+      count gives bitwise-identical histories. Another CPU (another BLAS kernel, another SIMD
+      ``exp``) rounds differently in the last bit, and training amplifies it: a stable run
+      still agrees closely (in float64, the default, far below the fourth digit of the loss; in
+      float32 to about the fourth digit after 20 epochs), while a run near divergence can end
+      anywhere, or diverge at another step.
 
     >>> import numpy as np
     >>> from lrcore.data import make_least_squares
@@ -562,7 +568,7 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = 32, mo
 
     ``lrs`` is a sequence of floats and/or schedules (mixed freely). The K runs are one stacked
     computation (see the module docstring): every member sees the same minibatches, and each
-    result equals ``train(model.copy(), data, lr=lrs[i], ...)`` to float32 round-off. A member
+    result equals ``train(model.copy(), data, lr=lrs[i], ...)`` to round-off. A member
     that diverges stops (its History says where) while the others go on. ``model`` is not
     modified. The other keywords are those of :func:`train` and apply to every member (a
     ``plateau`` is copied per member).

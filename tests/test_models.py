@@ -158,7 +158,7 @@ def test_params_are_views_of_theta():
 def test_initialisation():
     a, b, c = MLP([400, 300, 10], seed=0), MLP([400, 300, 10], seed=0), MLP([400, 300, 10], seed=1)
     for ta, tb, tc in zip(a.theta, b.theta, c.theta):
-        assert ta.dtype == np.float32
+        assert ta.dtype == np.float64  # the default (lrcore.backend.DEFAULT_DTYPE)
         np.testing.assert_array_equal(ta, tb)
         assert not np.array_equal(ta, tc)
     assert (a.params["b1"] == 0).all() and (a.params["b2"] == 0).all()

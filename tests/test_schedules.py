@@ -653,6 +653,10 @@ ids = [repr(s) for s in CATALOGUE]
 
 @pytest.mark.parametrize("lr", CATALOGUE, ids=ids)
 def test_scalar_and_array_agree_exactly(lr):
+    """Bitwise equality holds by construction: a scalar step is evaluated as an array of one
+    step, by the same NumPy code (``math.pow`` and NumPy's SIMD ``power`` differ in the last bit
+    on some CPUs, so two implementations would not agree). It also relies on NumPy giving an
+    element the same bits whatever the length of the array it sits in, which this checks too."""
     k = np.arange(250)
     v = lr(k)
     assert type(v) is np.ndarray and v.dtype == np.float64 and v.shape == k.shape
@@ -885,3 +889,22 @@ def test_every_public_function_documents_formula_and_equivalent():
         assert doc, name
         if callable(obj) and name not in ("NotIntegerError", "Schedule"):
             assert ">>>" in doc and "ε" in doc, name
+
+
+def test_a_scalar_only_callable_can_be_composed():
+    """A user's schedule written for one int at a time (``if k < 10``) works inside warmup/join:
+    it is called per step when it cannot take an array."""
+    def step_at_10(k):
+        return 0.1 if k < 10 else 0.01
+    lr = warmup(step_at_10, steps=5)
+    assert [lr(k) for k in (0, 5, 14, 15)] == [0.0, 0.1, 0.1, 0.01]
+    assert np.array_equal(lr(np.arange(30)), [lr(k) for k in range(30)])
+    joined = join([constant(0.5), step_at_10], [3])
+    assert np.array_equal(joined(np.arange(20)), [0.5] * 3 + [0.1] * 10 + [0.01] * 7)
+
+
+@pytest.mark.parametrize("k", [2**63, np.array([2**63], dtype=np.uint64), np.uint64(2**64 - 1)])
+def test_steps_beyond_int64_are_refused(k):
+    """Steps are int64 inside: a larger one is refused rather than wrapped to a negative step."""
+    with pytest.raises(ValueError, match=r"k must be a step in \[0, 2\*\*63 - 1\]"):
+        step_decay(0.1, factor=0.5, every=10)(k)
