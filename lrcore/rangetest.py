@@ -20,9 +20,12 @@ Conventions (see ``shared/reference/schedules.md``):
   i.e. :math:`s_k > \text{diverge}·s^*` for a positive loss, and the same distance above
   :math:`s^*` when losses are negative. (The EMA is causal, so it can be checked as the run
   goes; the divergence check runs every 8 steps, the steps after a stop are discarded.)
-* Parameters, optimizer state (the run's velocity lives and dies inside the test) and the
-  caller's global NumPy random state are exactly as before, whatever happens: restored in a
-  ``finally``. The run is deterministic for a given ``seed``.
+* The caller's model is never written: the run trains a copy (``model.copy()``, as
+  :func:`~lrcore.training.sweep` trains copies), so its parameters and optimizer state (the
+  run's velocity) live and die inside the test, whatever happens, and a model whose arrays are
+  read-only can be tested. The minibatch order comes from ``np.random.default_rng(seed)``: the
+  run is deterministic for a given ``seed`` and the process-wide ``np.random`` state is neither
+  read nor written.
 
 Suggestions are read from a **centred** smoother of the loss in :math:`\log_{10} ε` -- a local
 linear fit over a window of ``window`` times the decades swept -- because an EMA lags: it
@@ -328,18 +331,12 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     mu = None if momentum == 0 else np.full(steps, float(momentum))
     rule = _SmoothedLimit(float(diverge), float(beta))
 
-    saved = [theta.copy() for theta in model.theta]
-    random_state = np.random.get_state()
-    try:
-        engine = _Engine(model, model.theta, data, lrs[None], mu, batch_size=s["batch_size"],
-                         nesterov=False, weight_decay=float(weight_decay), plateaus=None,
-                         seed=s["seed"], stop=rule, evaluate=False, check_every=8)
-        engine.run()
-        losses = to_numpy(engine.losses[:, 0]).astype(np.float64)
-    finally:  # the model and the caller's random state as they were, whatever happened
-        for theta, before in zip(model.theta, saved):
-            theta[...] = before
-        np.random.set_state(random_state)
+    trial = model.copy()    # the run trains a copy: the caller's model is read once, never written
+    engine = _Engine(trial, trial.theta, data, lrs[None], mu, batch_size=s["batch_size"],
+                     nesterov=False, weight_decay=float(weight_decay), plateaus=None,
+                     seed=s["seed"], stop=rule, evaluate=False, check_every=8)
+    engine.run()
+    losses = to_numpy(engine.losses[:, 0]).astype(np.float64)
 
     stop = int(engine.diverged_at[0])
     n = steps if stop < 0 else (stop if rule.reason == "nan" else stop + 1)

@@ -11,6 +11,8 @@ from lrcore.data import load_digits, make_least_squares
 from lrcore.models import MLP, LinearRegression, SoftmaxRegression
 from lrcore.rangetest import (_SmoothedLimit, _suggestions, centred_smooth, ema_smooth,
                               range_test, smoothed_diverged, valley_index)
+from lrcore.schedules import exponential_range
+from lrcore.training import train
 
 LSQ = make_least_squares(n_features=4, n_train=96, n_val=32, seed=0)   # 2/λ_max = 0.2
 
@@ -89,23 +91,48 @@ def test_stops_on_a_non_finite_loss():
     assert np.isfinite(rt.losses).all()          # the non-finite loss is not recorded
 
 
-def test_model_and_global_random_state_are_restored():
+def test_the_model_is_never_written_and_the_global_random_state_is_left_alone():
     model = MLP([64, 16, 10], seed=0)
     before = [t.copy() for t in model.theta]
     np.random.seed(123)
-    state = np.random.get_state()
+    first = np.random.random()
     rt = range_test(model, load_digits(seed=0), steps=60)
+    second = np.random.random()
     assert rt.stop_reason == "diverged"
     for t, b in zip(model.theta, before):
         np.testing.assert_array_equal(t, b)
-    assert random_state_equal(np.random.get_state(), state)
+    assert [first, second] == list(np.random.RandomState(123).random_sample(2))
 
 
-def test_state_is_restored_when_an_exception_interrupts_the_test(monkeypatch):
+def test_a_model_with_read_only_parameters_works():
+    model = MLP([64, 16, 10], seed=0)
+    reference = range_test(model.copy(), load_digits(seed=0), steps=60)
+    for theta in model.theta:
+        theta.flags.writeable = False
+    rt = range_test(model, load_digits(seed=0), steps=60)
+    np.testing.assert_array_equal(rt.losses, reference.losses)
+    assert rt.suggestions == reference.suggestions
+
+
+def test_losses_are_those_of_train_with_the_same_lrs_bit_for_bit():
+    """The range test is `train` on a copy with the sweep as its schedule: the same minibatches
+    and updates, so the same losses to the last bit (the stopping rule aside)."""
+    data = load_digits(seed=0)
+    for kw in (dict(), dict(momentum=0.9, weight_decay=1e-3)):
+        model = MLP([64, 16, 10], seed=1)
+        rt = range_test(model, data, lr_start=1e-4, lr_end=0.3, steps=100, seed=3, **kw)
+        assert rt.stop_reason == "completed"
+        h = train(model.copy(), data, lr=exponential_range(1e-4, 0.3, steps=100), epochs=3,
+                  seed=3, **kw)                                  # 45 steps an epoch
+        np.testing.assert_array_equal(rt.losses, h.loss[:100])
+
+
+def test_an_interrupted_test_leaves_the_model_and_the_global_random_state_alone(monkeypatch):
+    """Draws from ``np.random`` during the test (as another thread might make) are not undone:
+    the global state after the test is the one those draws left."""
     model = SoftmaxRegression(64, 10, seed=0)
     before = [t.copy() for t in model.theta]
     np.random.seed(7)
-    state = np.random.get_state()
     calls = []
     real = type(model).backward
 
@@ -122,7 +149,9 @@ def test_state_is_restored_when_an_exception_interrupts_the_test(monkeypatch):
     assert len(calls) == 12                       # it was interrupted after 11 updates
     for t, b in zip(model.theta, before):
         np.testing.assert_array_equal(t, b)
-    assert random_state_equal(np.random.get_state(), state)
+    advanced = np.random.RandomState(7)
+    advanced.random_sample(12)                    # the 12 draws the test made
+    assert random_state_equal(np.random.get_state(), advanced.get_state())
 
 
 def test_deterministic_and_seeded():
