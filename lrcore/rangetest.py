@@ -44,6 +44,19 @@ per decade of the sweep). ``ema`` keeps the EMA curve for comparison.
 best with a grid search of fixed LRs on the book's tasks (smallest worst-case distance in
 decades; chapter ``02_range_test`` shows the comparison). fastai's default is ``"valley"``,
 which lay farthest below the grid's best LR there.
+
+**No suggestion.** A record that cannot carry one gives NaN for every suggestion, and
+``suggestion_note`` says why (it is ``""`` otherwise):
+
+* fewer than 3 losses were recorded (the run stopped at once; the rules need a point on each side
+  of one, so ``steps`` must be at least 3);
+* the loss is flat, every recorded loss within a relative :math:`10^{-5}` of the others,
+
+  .. math:: \max_k L_k - \min_k L_k \le 10^{-5} \max_k |L_k| ,
+
+  e.g. all-zero features, or a sweep that ends far too low to move the loss. The curve has no
+  minimum and no slope; the rules would read ``lr_start / 10`` or a point picked by round-off
+  (about :math:`10^{-7}` of the loss in float32, :math:`10^{-16}` in float64).
 """
 from __future__ import annotations
 
@@ -63,6 +76,10 @@ __all__ = ["RangeTest", "range_test", "centred_smooth", "ema_smooth", "smoothed_
 
 #: the suggestion rules, in the order they are drawn
 SUGGESTIONS = ("steepest", "minimum", "valley")
+#: the fewest recorded losses the rules read a suggestion from, hence the fewest ``steps``
+_MIN_STEPS = 3
+#: the loss is flat when all recorded losses lie within this fraction of the largest |loss|
+_FLAT_RTOL = 1e-5
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,8 +216,8 @@ def _suggestions(lrs: np.ndarray, smoothed: np.ndarray, *, skip: float = 0.0) ->
     sought only where the smoother's window is whole, from ``log10(lrs[0]) + skip`` on (in the
     first half-window the local line is fitted to one side only, and its slope is mostly noise);
     if the minimum comes before that, from the start."""
-    if len(lrs) < 3:
-        return {name: math.nan for name in SUGGESTIONS}
+    if len(lrs) < _MIN_STEPS:
+        return dict.fromkeys(SUGGESTIONS, math.nan)
     i_min = int(np.argmin(smoothed))
     x = np.log10(lrs)
     slope = np.gradient(smoothed, x)                       # d smoothed / d log10 ε
@@ -210,6 +227,25 @@ def _suggestions(lrs: np.ndarray, smoothed: np.ndarray, *, skip: float = 0.0) ->
     return {"steepest": float(lrs[i_steep]),
             "minimum": float(lrs[i_min] / 10),
             "valley": float(lrs[valley_index(smoothed)])}
+
+
+def _why_no_suggestion(losses: np.ndarray) -> str:
+    r"""Why the recorded ``losses`` carry no suggestion (see the module docstring), or ``""``.
+
+    >>> _why_no_suggestion(np.array([2.3, 2.1, 2.5]))
+    ''
+    >>> _why_no_suggestion(np.array([2.3, 2.3, 2.3 + 1e-9]))[:58]
+    'flat loss: all 3 recorded losses lie within 1e-05 x 2.3 of'
+    """
+    n = len(losses)
+    if n < _MIN_STEPS:
+        return f"only {n} losses recorded; a suggestion needs at least {_MIN_STEPS}"
+    scale = float(np.max(np.abs(losses)))
+    if np.ptp(losses) <= _FLAT_RTOL * scale:   # max L - min L <= 1e-5 max |L|
+        return (f"flat loss: all {n} recorded losses lie within {_FLAT_RTOL:g} x {scale:.4g} of "
+                f"each other; the curve carries no information about the LR (all-zero "
+                f"features? lr_end far too small?)")
+    return ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,7 +261,10 @@ class RangeTest:
     it); ``ema``: the bias-corrected EMA of :func:`ema_smooth` (what the stopping rule uses);
     ``suggestions``: ``{"steepest": ε, "minimum": ε, "valley": ε}``; ``suggest``: the name of
     the one returned as ``suggestion``; ``stop_reason``: ``"completed"``, ``"nan"`` or
-    ``"diverged"``. Fewer than 3 recorded losses give NaN suggestions.
+    ``"diverged"`` (why the run stopped); ``suggestion_note``: ``""``, or why every suggestion
+    is NaN -- fewer than 3 recorded losses, or a flat loss (see the module docstring). A flat
+    run still completes: ``stop_reason`` tells how the run ended, ``suggestion_note`` what it
+    could not tell.
     """
 
     lrs: np.ndarray
@@ -241,16 +280,19 @@ class RangeTest:
     window: float = 0.1
     diverge: float = 4.0
     mode: str = "exp"
+    suggestion_note: str = ""
 
     @property
     def suggestion(self) -> float:
-        """The suggested LR: ``suggestions[suggest]``."""
+        """The suggested LR: ``suggestions[suggest]`` (NaN when ``suggestion_note`` says why)."""
         return self.suggestions[self.suggest]
 
     def __repr__(self) -> str:
+        head = f"RangeTest({len(self.lrs)} of {self.steps} steps, {self.stop_reason}, "
+        if self.suggestion_note:
+            return head + f"no suggestion: {self.suggestion_note})"
         sug = ", ".join(f"{k}={v:.3g}" for k, v in self.suggestions.items())
-        return (f"RangeTest({len(self.lrs)} of {self.steps} steps, {self.stop_reason}, "
-                f"suggestion={self.suggestion:.3g} ({self.suggest}); {sug})")
+        return head + f"suggestion={self.suggestion:.3g} ({self.suggest}); {sug})"
 
     def plot(self, ax=None, *, ema: bool = False):
         """Loss (thin) and centred smoothed loss against the LR on a log axis; each suggestion
@@ -286,15 +328,20 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
                batch_size: int = 32, mode: str = "exp", diverge: float = 4.0, seed: int = 0,
                suggest: str = "minimum", window: float = 0.1, beta: float = 0.98,
                momentum: float = 0.0, weight_decay: float = 0.0) -> RangeTest:
-    """Run an LR range test on ``model`` and ``data``; the model is left exactly as it was.
+    """Run an LR range test on a copy of ``model`` with ``data``; ``model`` is not modified.
 
-    ``steps`` updates with ``lr(k)`` from ``exponential_range(lr_start, lr_end, steps=steps)``
+    ``steps`` (>= 3, the fewest the suggestions can be read from) updates with ``lr(k)`` from ``exponential_range(lr_start, lr_end, steps=steps)``
     (``mode="exp"``) or ``linear_range`` (``"linear"``); minibatches as in
     :func:`lrcore.training.train` (a fresh permutation from ``seed`` each epoch); plain SGD unless
     ``momentum``/``weight_decay`` are given. ``diverge``: the stopping factor (> 1). ``window``:
     width of the centred smoother, as a fraction of the decades swept. ``beta``: the EMA
     of the stopping rule. ``suggest``: which of ``"steepest"``, ``"minimum"``, ``"valley"``
     is ``suggestion``. See the module docstring for the conventions.
+
+    Threads: ``model`` is only read (copied) at the start, and the test touches no global state
+    (its random numbers come from its own ``default_rng(seed)``), so range tests of one model
+    can run in several threads at once, as long as no thread trains that model meanwhile (see
+    *Threads* in :mod:`lrcore.training`).
 
     >>> from lrcore.data import load_digits
     >>> from lrcore.models import SoftmaxRegression
@@ -322,7 +369,7 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
         raise ValueError(f"beta must be in [0, 1); got {beta!r}")
     if not _is_real(momentum) or not 0 <= momentum < 1:
         raise ValueError(f"momentum must be a float in [0, 1); got {momentum!r}")
-    steps = _check_int(steps, "steps", 2)
+    steps = _check_int(steps, "steps", _MIN_STEPS)
     schedule = (exponential_range if mode == "exp" else linear_range)(lr_start, lr_end, steps=steps)
     lrs = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
     s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,
@@ -343,9 +390,11 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     lrs, losses = lrs[:n], losses[:n]
     span = math.log10(lr_end / lr_start)              # the window is a fraction of the planned sweep
     smoothed = centred_smooth(lrs, losses, window=window, span=span)
-    suggestions = _suggestions(lrs, smoothed, skip=window * span / 2)   # half the window
+    note = _why_no_suggestion(losses)
+    suggestions = (dict.fromkeys(SUGGESTIONS, math.nan) if note
+                   else _suggestions(lrs, smoothed, skip=window * span / 2))   # half the window
     return RangeTest(lrs=lrs, losses=losses, smoothed=smoothed, ema=ema_smooth(losses, beta),
                      suggestions=suggestions, suggest=suggest,
                      stop_reason=rule.reason or "completed", lr_start=float(lr_start),
                      lr_end=float(lr_end), steps=steps, window=float(window),
-                     diverge=float(diverge), mode=mode)
+                     diverge=float(diverge), mode=mode, suggestion_note=note)

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrcore.data import load_digits, make_least_squares
+from lrcore.data import Dataset, load_digits, make_least_squares
 from lrcore.models import MLP, LinearRegression, SoftmaxRegression
-from lrcore.rangetest import (_SmoothedLimit, _suggestions, centred_smooth, ema_smooth,
-                              range_test, smoothed_diverged, valley_index)
+from lrcore.rangetest import (_SmoothedLimit, _suggestions, _why_no_suggestion, centred_smooth,
+                              ema_smooth, range_test, smoothed_diverged, valley_index)
 from lrcore.schedules import exponential_range
 from lrcore.training import train
 
@@ -174,6 +174,7 @@ def test_suggestions_lie_in_the_tested_range():
     assert rt.suggestions["minimum"] == pytest.approx(rt.lrs[i_min] / 10)
     assert rt.suggestions["steepest"] <= rt.lrs[i_min]          # left of the minimum
     assert rt.suggestion == rt.suggestions["minimum"] and rt.suggest == "minimum"  # chapter 02
+    assert rt.suggestion_note == ""
     other = range_test(MLP([64, 32, 10], seed=0), load_digits(seed=0), lr_start=1e-5,
                        lr_end=10.0, steps=80, suggest="steepest")
     assert other.suggestion == other.suggestions["steepest"] == rt.suggestions["steepest"]
@@ -269,7 +270,8 @@ def test_plot_marks_each_suggestion_at_its_lr():
     (dict(mode="log"), ValueError, "mode must be 'exp' or 'linear'"),
     (dict(suggest="fastai"), ValueError, "suggest must be one of 'steepest', 'minimum', 'valley'"),
     (dict(diverge=1.0), ValueError, "diverge must be a number > 1"),
-    (dict(steps=1), ValueError, "steps must be an int >= 2"),
+    (dict(steps=1), ValueError, "steps must be an int >= 3"),
+    (dict(steps=2), ValueError, "steps must be an int >= 3; got 2"),   # no suggestion from 2 losses
     (dict(window=0.0), ValueError, r"window must be in \(0, 1\]"),
     (dict(beta=1.0), ValueError, r"beta must be in \[0, 1\)"),
     (dict(lr_start=0.0), ValueError, "lr_start"),
@@ -286,3 +288,42 @@ def test_short_records_give_nan_suggestions():
     assert all(math.isnan(v) for v in _suggestions(np.array([1e-3, 1e-2]), np.array([1.0, 2.0])).values())
     three = _suggestions(np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0]))
     assert three == {"steepest": 1e-3, "minimum": 1e-3, "valley": 1e-3}
+
+
+# ---- no suggestion: a flat loss, a run that stops at once ----------------------------------------
+
+ZERO_LSQ = Dataset(np.zeros((96, 4)), np.zeros(96), np.zeros((32, 4)), np.zeros(32))
+ZERO_BALANCED = Dataset(np.zeros((320, 5)), np.arange(320) % 10, np.zeros((20, 5)),
+                        np.arange(20) % 10)        # every class equally often: the bias stays put
+
+
+@pytest.mark.parametrize("model, data, kwargs", [
+    (lambda: LinearRegression(4), ZERO_LSQ, {}),                           # the loss is exactly 0
+    (lambda: SoftmaxRegression(5, 10), ZERO_BALANCED, dict(batch_size=320)),   # log 10 ± round-off
+    (lambda: MLP([5, 8, 10], dtype=np.float32), ZERO_BALANCED, dict(batch_size=320)),  # float32
+    (lambda: LinearRegression(4), LSQ, dict(lr_start=1e-12, lr_end=1e-11, batch_size=96)),  # too low
+], ids=["exact-zero", "float64-round-off", "float32-round-off", "lr-far-too-low"])
+def test_a_flat_loss_gives_no_suggestion(model, data, kwargs):
+    """Before: 'completed, suggestion=1e-08' (lr_start / 10) or a point picked by round-off."""
+    rt = range_test(model(), data, **kwargs)
+    assert rt.stop_reason == "completed" and len(rt.losses) == 100
+    assert all(math.isnan(v) for v in rt.suggestions.values()) and math.isnan(rt.suggestion)
+    assert rt.suggestion_note.startswith("flat loss: all 100 recorded losses lie within 1e-05 x")
+    assert "completed, no suggestion: flat loss" in repr(rt)
+
+
+def test_flat_means_within_1e_5_of_the_largest_loss():
+    wave = np.sin(np.arange(50.0))                      # in [-1, 1], range ≈ 2
+    for scale in (1e-30, 1e-6, 1.0, 1e6, -3.0):
+        assert _why_no_suggestion(scale * (1 + 0.4e-5 * wave)).startswith("flat")   # range 0.8e-5
+        assert _why_no_suggestion(scale * (1 + 0.6e-5 * wave)) == ""                # range 1.2e-5
+    assert _why_no_suggestion(np.zeros(3)).startswith("flat")
+    assert _why_no_suggestion(np.array([0.0, 1e-300, 0.0])) == ""
+
+
+def test_a_run_that_stops_at_once_says_why_it_has_no_suggestion():
+    rt = range_test(LinearRegression(4), LSQ, lr_start=1e100, lr_end=1e101, steps=10,
+                    batch_size=16, diverge=1e300)
+    assert rt.stop_reason == "nan" and len(rt.losses) == 2
+    assert all(math.isnan(v) for v in rt.suggestions.values())
+    assert rt.suggestion_note == "only 2 losses recorded; a suggestion needs at least 3"
