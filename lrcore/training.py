@@ -19,6 +19,23 @@ over K. :func:`train` is the case ``K = 1``, computed on the model's own paramet
 runs to round-off (the stacked products add up in another order), which training amplifies
 (see *Reproducibility* in :func:`train`).
 
+**Threads.** What may run in several threads at once (``tests/test_threads.py`` checks it, on
+the NumPy backend with one BLAS thread, the setting of the book's outputs):
+
+* :func:`train` of *different* models: each run keeps its state (its minibatch order from its
+  own ``np.random.default_rng(seed)``, its velocity and work arrays) to itself, so every result
+  is bitwise the one the same run gives alone.
+* :func:`sweep` and :func:`lrcore.rangetest.range_test` of *one* model: they read it once, at
+  the start, to stack or copy its parameters, and never write it.
+* Not :func:`train` of one model in two threads, nor a sweep or range test of a model that
+  another thread is training: ``train`` writes ``model.theta`` in place, step by step, so the
+  results would depend on the timing. Give each thread its own ``model.copy()``.
+
+Nothing in lrcore reads, seeds or restores the process-wide ``np.random`` state, so a thread
+drawing from it is not disturbed. Datasets are read-only and schedules are functions of the
+step: both can be shared. A ``ReduceLROnPlateau`` has state: ``train`` and ``sweep`` step their
+own copies, but one object stepped from two threads is a race.
+
 >>> import numpy as np
 >>> from lrcore.data import load_digits
 >>> from lrcore.models import SoftmaxRegression

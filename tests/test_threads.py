@@ -14,7 +14,7 @@ import pytest
 from lrcore.data import load_digits
 from lrcore.models import MLP, SoftmaxRegression
 from lrcore.rangetest import range_test
-from lrcore.training import train
+from lrcore.training import sweep, train
 
 DIGITS = load_digits(seed=0)
 TRIALS = 4
@@ -80,6 +80,21 @@ def test_two_range_tests_of_one_model_in_two_threads_leave_it_unchanged():
             np.testing.assert_array_equal(t, b)
         np.testing.assert_array_equal(results[0].losses, alone.losses)   # and each result is right
         assert results[0].suggestions == alone.suggestions
+
+
+def test_two_sweeps_of_one_model_in_two_threads_match_the_sequential_sweep():
+    model = MLP([64, 32, 10], seed=0)
+    before = [t.copy() for t in model.theta]
+    kw = dict(lrs=[0.01, 0.1, 1.0], epochs=2)
+    alone = sweep(model, DIGITS, **kw)
+    for _ in range(TRIALS):
+        for together in in_threads(lambda: sweep(model, DIGITS, **kw),
+                                   lambda: sweep(model, DIGITS, **kw)):
+            for a, b in zip(together, alone):
+                np.testing.assert_array_equal(a.loss, b.loss)
+                np.testing.assert_array_equal(a.val_loss, b.val_loss)
+        for t, b in zip(model.theta, before):
+            np.testing.assert_array_equal(t, b)
 
 
 def test_another_threads_global_random_draws_are_not_replayed():
