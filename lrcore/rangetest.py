@@ -330,12 +330,12 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
                momentum: float = 0.0, weight_decay: float = 0.0) -> RangeTest:
     """Run an LR range test on a copy of ``model`` with ``data``; ``model`` is not modified.
 
-    ``steps`` (>= 3, the fewest the suggestions can be read from) updates with ``lr(k)`` from ``exponential_range(lr_start, lr_end, steps=steps)``
-    (``mode="exp"``) or ``linear_range`` (``"linear"``); minibatches as in
-    :func:`lrcore.training.train` (a fresh permutation from ``seed`` each epoch); plain SGD unless
-    ``momentum``/``weight_decay`` are given. ``diverge``: the stopping factor (> 1). ``window``:
-    width of the centred smoother, as a fraction of the decades swept. ``beta``: the EMA
-    of the stopping rule. ``suggest``: which of ``"steepest"``, ``"minimum"``, ``"valley"``
+    ``steps`` updates (at least 3, the fewest a suggestion can be read from) with ``lr(k)`` from
+    ``exponential_range(lr_start, lr_end, steps=steps)`` (``mode="exp"``) or ``linear_range``
+    (``"linear"``); minibatches as in :func:`lrcore.training.train` (a fresh permutation from
+    ``seed`` each epoch); plain SGD unless ``momentum``/``weight_decay`` are given.
+    ``diverge``: the stopping factor (> 1). ``window``: width of the centred smoother, as a
+    fraction of the decades swept. ``beta``: the EMA of the stopping rule. ``suggest``: which of ``"steepest"``, ``"minimum"``, ``"valley"``
     is ``suggestion``. See the module docstring for the conventions.
 
     Threads: ``model`` is only read (copied) at the start, and the test touches no global state

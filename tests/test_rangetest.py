@@ -301,7 +301,7 @@ ZERO_BALANCED = Dataset(np.zeros((320, 5)), np.arange(320) % 10, np.zeros((20, 5
     (lambda: LinearRegression(4), ZERO_LSQ, {}),                           # the loss is exactly 0
     (lambda: SoftmaxRegression(5, 10), ZERO_BALANCED, dict(batch_size=320)),   # log 10 ± round-off
     (lambda: MLP([5, 8, 10], dtype=np.float32), ZERO_BALANCED, dict(batch_size=320)),  # float32
-    (lambda: LinearRegression(4), LSQ, dict(lr_start=1e-12, lr_end=1e-11, batch_size=96)),  # too low
+    (lambda: LinearRegression(4), LSQ, dict(lr_start=1e-12, lr_end=1e-11, batch_size=96)),
 ], ids=["exact-zero", "float64-round-off", "float32-round-off", "lr-far-too-low"])
 def test_a_flat_loss_gives_no_suggestion(model, data, kwargs):
     """Before: 'completed, suggestion=1e-08' (lr_start / 10) or a point picked by round-off."""
