@@ -401,13 +401,13 @@ class DenseModel:
                  max_elements: int | None = None):
         """Mean loss per set ``(K,)`` on a whole split, and the accuracy ``(K,)`` given labels ``y``
         (``(1,)`` each for one set; ``y`` is checked as in :meth:`encode_targets`, which made
-        ``T``). The forward pass goes through the split in as few equal
-        chunks as keep a layer's outputs for all sets within ``max_elements``, so that the memory
-        stays bounded however large the split (a 64-LR sweep of a 512-wide MLP on 10,000
-        validation images would otherwise take gigabytes); the loss is then computed on all the
-        outputs at once. Default: 2**18 with NumPy (1 MB of float32, chunks that stay in the
-        CPU's cache: a 64-LR sweep's two validation passes on the digits took 27 ms instead of
-        36 ms in one pass, measured), 2**24 on a GPU (fewer, larger kernels).
+        ``T``). The forward pass goes through the split in as few equal chunks as keep a layer's
+        outputs for all sets within ``max_elements``, so that the memory stays bounded however
+        large the split (a 64-LR sweep of a 512-wide MLP on 10,000 validation images would
+        otherwise take gigabytes); the loss is then computed on all the outputs at once. Default:
+        2**18 with NumPy (1 MB of float32, chunks that stay in the CPU's cache: a 64-LR sweep's
+        two validation passes on the digits took 27 ms instead of 36 ms in one pass, measured),
+        2**24 on a GPU (fewer, larger kernels).
         """
         if max_elements is None:
             max_elements = 2**18 if self.xp is np else 2**24
