@@ -37,6 +37,7 @@ model's own set as ``K = 1`` views.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections import namedtuple
 
 import numpy as np
@@ -58,10 +59,35 @@ def _check_size(value, name: str, low: int = 1) -> int:
     return int(value)
 
 
-def _check_seed(seed, name: str = "seed") -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"{name} must be a non-negative int; got {seed!r}")
-    return int(seed)
+def _check_dtype(dtype) -> np.dtype:
+    accepted = "float32 or float64 (np.float32, np.float64 or their names)"
+    try:
+        dtype_ = np.dtype(dtype)
+    except TypeError:  # not a dtype at all: a name NumPy does not know is a wrong value
+        raise (ValueError if isinstance(dtype, str) else TypeError)(
+            f"dtype must be {accepted}; got {dtype!r}") from None
+    if dtype_ not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be {accepted}; got {dtype_}")
+    return dtype_
+
+
+def _as_array(xp, a, name: str, rule: str, kinds: str):
+    """``a`` as an array of ``xp`` with a dtype of ``kinds`` (NumPy's ``dtype.kind`` letters: ``"iu"``
+    integers, ``"f"`` floats; never ``"b"``, bool), else a TypeError: ``name`` must be ``rule``."""
+    try:
+        array = xp.asarray(a)
+    except (TypeError, ValueError):  # ragged nested lists
+        array = None
+    if array is None or array.dtype.kind not in kinds:
+        got = reprlib.repr(a) if array is None or array.dtype == object else f"dtype {array.dtype}"
+        raise TypeError(f"{name} must be {rule}; got {got}")
+    return array
+
+
+def _check_examples(n: int):
+    if n < 1:
+        raise ValueError("X and y must hold at least one example (losses and accuracies are means "
+                         "over them); got 0")
 
 
 def _matmul(xp, a, b, out=None):
@@ -99,10 +125,8 @@ class DenseModel:
             raise ValueError(f"sizes must list at least the input and output widths; "
                              f"got {list(sizes)}")
         self.sizes = tuple(_check_size(s, f"sizes[{i}]") for i, s in enumerate(sizes))
-        self.seed = _check_seed(seed)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64; got {self.dtype}")
+        self.seed = _check_size(seed, "seed", 0)
+        self.dtype = _check_dtype(dtype)
         self._use_backend(get_backend(backend))
         self.theta = self._initial_theta(self.seed)
 
@@ -167,7 +191,7 @@ class DenseModel:
         if seed is None:
             new.theta = [t.copy() for t in self.theta]
         else:
-            new.seed = _check_seed(seed)
+            new.seed = _check_size(seed, "seed", 0)
             new.theta = new._initial_theta(new.seed)
         return new
 
@@ -189,18 +213,53 @@ class DenseModel:
     def with_ones(self, X):
         """``[X, 1]``: the inputs ``(n, n_in)`` with a column of ones, on the model's backend."""
         xp = self.xp
-        X = xp.asarray(X, dtype=self.dtype)
+        X = self._cast(X)
         return xp.concatenate([X, xp.ones((X.shape[0], 1), dtype=self.dtype)], axis=1)
 
+    def _cast(self, a):
+        """``a`` in the model's dtype, on its backend: a number beyond float32 becomes inf in a
+        float32 model, and the loss inf (a result, not an overflow warning)."""
+        with np.errstate(over="ignore"):
+            return self.xp.asarray(a, dtype=self.dtype)
+
+    def _targets(self, y, n: int | None = None):
+        """``y`` checked, on the model's backend: class labels, ints in ``[0, n_out)``, ``(n,)``;
+        regression targets, real numbers, ``(n, n_out)`` (or ``(n,)`` for one output). ``n``: the
+        rows of ``X`` they go with. Every method that takes ``y`` checks it here (the training
+        engine once per run, through :meth:`encode_targets`), so that a label of -1 is not read
+        as the last class.
+        """
+        classes = self.task == "classification"
+        rule = f"integer class labels in [0, {self.n_out})" if classes else "real regression targets"
+        y = _as_array(self.xp, y, "y", f"an array of {rule}", "iu" if classes else "iuf")
+        column = y.ndim == 1 and (classes or self.n_out == 1)               # (n,)
+        rows = not classes and y.ndim == 2 and y.shape[1] == self.n_out    # (n, n_out)
+        if not (column or rows):
+            wanted = ("(n,)" if classes else
+                      "(n, 1) or (n,)" if self.n_out == 1 else f"(n, {self.n_out})")
+            raise ValueError(f"y must have shape {wanted}, one {'label' if classes else 'target'} "
+                             f"per row of X; got {tuple(y.shape)}")
+        if n is not None and y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
+        _check_examples(y.shape[0])
+        if classes:
+            low, high = int(y.min()), int(y.max())
+            if low < 0 or high >= self.n_out:
+                raise ValueError(f"y must hold {rule}; got {low if low < 0 else high}")
+        return y
+
     def encode_targets(self, y):
-        """Targets in the layout of the output, ``(n_out, n)``: one-hot columns for class labels."""
+        """Targets in the layout of the output, ``(n_out, n)``: one-hot columns for class labels.
+        ``y`` is checked (see :meth:`_targets`)."""
+        return self._encode(self._targets(y))
+
+    def _encode(self, y):
         xp = self.xp
-        y = xp.asarray(y)
         if self.task == "classification":
             T = xp.zeros((self.n_out, y.shape[0]), dtype=self.dtype)
             T[y, xp.arange(y.shape[0])] = 1
             return T
-        return xp.ascontiguousarray(y.reshape(y.shape[0], -1).T, dtype=self.dtype)
+        return xp.ascontiguousarray(self._cast(y.reshape(y.shape[0], -1).T))
 
     # ---- forward, loss, backward: one parameter set (2-D arrays) or K stacked sets (3-D) ---------
     def forward(self, P: list, X1, *, work: dict | None = None):
@@ -341,18 +400,23 @@ class DenseModel:
     def evaluate(self, P: list, X1, T, y=None, *, work: dict | None = None,
                  max_elements: int | None = None):
         """Mean loss per set ``(K,)`` on a whole split, and the accuracy ``(K,)`` given labels ``y``
-        (``(1,)`` each for one set). The forward pass goes through the split in as few equal
-        chunks as keep a layer's outputs for all sets within ``max_elements``, so that the memory
-        stays bounded however large the split (a 64-LR sweep of a 512-wide MLP on 10,000
-        validation images would otherwise take gigabytes); the loss is then computed on all the
-        outputs at once. Default: 2**18 with NumPy (1 MB of float32, chunks that stay in the
-        CPU's cache: a 64-LR sweep's two validation passes on the digits took 27 ms instead of
-        36 ms in one pass, measured), 2**24 on a GPU (fewer, larger kernels).
+        (``(1,)`` each for one set; ``y`` is checked as in :meth:`encode_targets`, which made
+        ``T``). The forward pass goes through the split in as few equal chunks as keep a layer's
+        outputs for all sets within ``max_elements``, so that the memory stays bounded however
+        large the split (a 64-LR sweep of a 512-wide MLP on 10,000 validation images would
+        otherwise take gigabytes); the loss is then computed on all the outputs at once. Default:
+        2**18 with NumPy (1 MB of float32, chunks that stay in the CPU's cache: a 64-LR sweep's
+        two validation passes on the digits took 27 ms instead of 36 ms in one pass, measured),
+        2**24 on a GPU (fewer, larger kernels).
         """
         if max_elements is None:
             max_elements = 2**18 if self.xp is np else 2**24
         max_elements = _check_size(max_elements, "max_elements")
         n = X1.shape[0]
+        if y is None:
+            _check_examples(n)
+        else:
+            y = self._targets(y, n)
         per_example = math.prod(P[0].shape[:-2]) * max(theta.shape[-2] for theta in P)
         size = -(-n // max(1, -(-n * per_example // max_elements)))   # n / chunks, rounded up
         parts = [self.forward(P, X1[start:start + size], work=work)[0] for start in range(0, n, size)]
@@ -363,26 +427,27 @@ class DenseModel:
         return self.mean_loss(terms, T), (None if y is None else correct / n)
 
     # ---- one parameter set: conveniences -------------------------------------------------------
-    def _inputs(self, X, y=None):
-        X = self.xp.asarray(X, dtype=self.dtype)
+    def _inputs(self, X):
+        """``[X, 1]``, checked: ``X`` may have no rows (``outputs`` is then empty)."""
+        X = _as_array(self.xp, X, "X", "a 2-D array of real numbers (integer or float dtype)", "iuf")
         if X.ndim != 2 or X.shape[1] != self.n_in:
             raise ValueError(f"X must have shape (n, {self.n_in}); got {tuple(X.shape)}")
-        if y is None:
-            return self.with_ones(X), None
-        y = self.xp.asarray(y)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")
-        return self.with_ones(X), self.encode_targets(y)
+        return self.with_ones(X)
+
+    def _examples(self, X, y):
+        """``[X, 1]`` and the targets ``T`` of ``y`` (see :meth:`encode_targets`), checked."""
+        X1 = self._inputs(X)
+        return X1, self._encode(self._targets(y, X1.shape[0]))
 
     def loss(self, X, y) -> float:
         """The mean loss of the model on ``(X, y)``."""
-        X1, T = self._inputs(X, y)
+        X1, T = self._examples(X, y)
         Z, _ = self.forward(self.stacked(), X1)
         return float(self.loss_and_grad(Z, T)[0][0])
 
     def gradient(self, X, y) -> dict:
         """∂L/∂θ of the mean loss on ``(X, y)``, by name and in the shapes of ``params``."""
-        X1, T = self._inputs(X, y)
+        X1, T = self._examples(X, y)
         P = self.stacked()
         Z, acts = self.forward(P, X1)
         _, dZ = self.loss_and_grad(Z, T, scale=1.0 / X1.shape[0])
@@ -393,8 +458,7 @@ class DenseModel:
 
     def outputs(self, X) -> np.ndarray:
         """The last layer's outputs ``(n, n_out)`` (logits or predictions), as NumPy."""
-        X1, _ = self._inputs(X)
-        Z, _ = self.forward(self.stacked(), X1)
+        Z, _ = self.forward(self.stacked(), self._inputs(X))
         return to_numpy(Z[0].T)
 
 
@@ -407,7 +471,8 @@ class _Classifier(DenseModel):
 
     def accuracy(self, X, y) -> float:
         """Fraction of ``X`` whose predicted class is ``y``."""
-        return float(np.mean(self.predict(X) == to_numpy(y)))
+        predicted = self.predict(X)
+        return float(np.mean(predicted == to_numpy(self._targets(y, len(predicted)))))
 
 
 class SoftmaxRegression(_Classifier):

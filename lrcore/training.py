@@ -49,6 +49,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +62,12 @@ from .models import DenseModel
 __all__ = ["History", "train", "sweep"]
 
 SCHEDULE_UNITS = ("step", "epoch")
+BATCH_SIZE = 32          # the default batch_size of train, sweep (and range_test)
+#: the per-step records of a run -- History.lr, .momentum, .loss and the engine's per-step tables,
+#: all allocated before the first step -- take about this many bytes a step and run at their peak
+#: (measured: 58 to 82); a run whose records would take more than MAX_RECORD_BYTES is refused
+RECORD_BYTES = 80
+MAX_RECORD_BYTES = 2**32  # 4 GiB: 50 million steps of one run, far beyond any run of the book
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,20 +217,25 @@ class _Engine:
         self._upload(0)
 
     def _upload(self, k0: int):
-        """The per-step tables from step ``k0`` on, from ``self.lr`` (a stopped member: ε = 0)."""
+        """The per-step tables from step ``k0`` on, from ``self.lr`` (a stopped member: ε = 0).
+
+        An ε beyond the model's dtype (above ~3.4e38 in float32) becomes inf there, and the run
+        diverges: a result (``History.diverged``), not an overflow warning.
+        """
         def put(table, values):  # values (steps, K, 1, 1), into the table's shape
-            table[k0:] = self.xp.asarray(values, dtype=self.dtype).reshape(table[k0:].shape)
+            table[k0:] = self.xp.asarray(values.astype(self.dtype)).reshape(table[k0:].shape)
 
         eps = np.nan_to_num(self.lr[:, k0:].T, nan=0.0)[:, :, None, None]  # (steps, K, 1, 1)
         alive = (self.diverged_at < 0)[None, :, None, None]
         m = self.m[k0:, None, None, None]
-        if self.mu is None:   # plain SGD: ε folded into the output gradient, so G = ε g
-            put(self.scale, eps / m)
-            if self.decay is not None:
-                put(self.decay, 1.0 - eps * self.weight_decay)
-        else:                 # momentum: G = g, and ε in the update
-            put(self.scale, alive / m)
-            put(self.eps, eps)
+        with np.errstate(over="ignore"):
+            if self.mu is None:   # plain SGD: ε folded into the output gradient, so G = ε g
+                put(self.scale, eps / m)
+                if self.decay is not None:
+                    put(self.decay, 1.0 - eps * self.weight_decay)
+            else:                 # momentum: G = g, and ε in the update
+                put(self.scale, alive / m)
+                put(self.eps, eps)
 
     def run(self):
         """Run :meth:`_loop`; a diverging run computes inf/NaN, which is a result, not a warning.
@@ -422,11 +435,12 @@ def _table(value, name: str, n: int, *, low: float, high: float, high_open: bool
     if callable(value):
         k = np.arange(n)
         try:
-            values = np.asarray(value(k), dtype=np.float64)
+            values = np.asarray(value(k))
         except Exception:  # a scalar-only callable (`if k < 10: ...`): evaluate it per step
             values = None
-        if values is None or values.shape != (n,):
-            values = np.array([float(value(int(i))) for i in k], dtype=np.float64)
+        if values is None or values.shape != (n,) or values.dtype.kind not in "biuf":
+            values = [_step_value(value, int(i), name) for i in k]
+        values = np.asarray(values, dtype=np.float64)
         bad = ~((values >= low) & ((values < high) if high_open else (values <= high)))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -439,7 +453,22 @@ def _table(value, name: str, n: int, *, low: float, high: float, high_open: bool
     return np.full(n, float(value))
 
 
-def _check_lr(lr, name: str = "lr"):
+def _step_value(schedule, k: int, name: str) -> float:
+    """``schedule(k)`` as a float, or a TypeError naming the schedule."""
+    value = schedule(k)
+    if not isinstance(value, (str, bytes, complex, np.complexfloating)):
+        with contextlib.suppress(TypeError, ValueError):
+            return float(value)
+    raise TypeError(f"{name} schedule must give real numbers; got {value!r} at k = {k}")
+
+
+def _check_lr(lr, name: str, dtype):
+    """A schedule, or a constant rate that is not 0 in the model's ``dtype``.
+
+    A constant below the dtype's smallest normal number (1.2e-38 in float32) is refused: ε g
+    (and ε/m', see ``_Engine._upload``) would round to 0 and training would silently change
+    nothing. A schedule may decay that far (its tail then changes nothing, as a tiny rate does).
+    """
     if callable(lr):
         return lr
     if not _is_real(lr):
@@ -447,12 +476,58 @@ def _check_lr(lr, name: str = "lr"):
                         f"step k); got {lr!r}")
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"{name} must be a positive finite float or a schedule; got {lr!r}")
+    smallest = float(np.finfo(dtype).tiny)
+    if lr < smallest:
+        raise ValueError(f"{name} must be a positive finite float >= {smallest:.3g} (the smallest "
+                         f"normal {np.dtype(dtype)}, the model's dtype: an update ε g would round "
+                         f"to 0) or a schedule; got {lr!r}")
     return float(lr)
 
 
+def _check_batch_size(batch_size, n_train: int) -> int:
+    """An int in [1, n_train]; when it is too large and is the default, the message says so
+    (the caller may not have passed it)."""
+    try:
+        return _check_int(batch_size, "batch_size", 1, n_train)
+    except ValueError as error:
+        if batch_size != BATCH_SIZE:
+            raise
+        raise ValueError(f"{error}, the default, more than the {n_train} training examples: pass a "
+                         f"smaller batch_size") from None
+
+
+def _check_record_size(epochs: int, spe: int, runs: int):
+    """Refuse a run whose per-step records (see ``RECORD_BYTES``) would pass ``MAX_RECORD_BYTES``."""
+    need = epochs * spe * runs * RECORD_BYTES
+    if need > MAX_RECORD_BYTES:
+        most = MAX_RECORD_BYTES // (spe * runs * RECORD_BYTES)
+        each = f", for each of {runs} runs," if runs > 1 else ""
+        also = [] if spe == 1 else ["raise batch_size"]
+        also += ["pass fewer lrs or seeds"] if runs > 1 else []
+        raise ValueError(f"epochs must be an int in [1, {most}] for this run; got {epochs}: "
+                         f"{epochs * spe} steps ({spe} an epoch){each} would need "
+                         f"{need / 2**30:.1f} GiB of per-step records (lr, momentum, loss: about "
+                         f"{RECORD_BYTES} bytes a step and run, allocated before the first step), "
+                         f"more than the {MAX_RECORD_BYTES // 2**30} GiB allowed: reduce epochs"
+                         + (f" (or {' or '.join(also)})" if also else ""))
+
+
+def _check_sequence(value, name: str, rule: str) -> list:
+    """``value`` as a list: a non-empty ordered sequence (a list, tuple or array), not a dict or set."""
+    if isinstance(value, (Mapping, AbstractSet)):
+        hint = (f"pass list({name}.values()) for its values" if isinstance(value, Mapping)
+                else "which has no order: pass a list")
+        raise TypeError(f"{name} must be {rule}; got a {type(value).__name__} ({hint})")
+    if (isinstance(value, (str, bytes)) or callable(value) or not hasattr(value, "__len__")
+            or getattr(value, "ndim", 1) == 0 or len(value) < 1):   # ndim 0: a NumPy scalar array
+        raise TypeError(f"{name} must be {rule}; got {value!r}")
+    return list(value)
+
+
 def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay, schedule_unit,
-           plateau, seed, diverge_factor, progress) -> dict:
-    """Check every argument of a run; return the step counts and the momentum table."""
+           plateau, seed, diverge_factor, progress, lrs: dict | None = None, runs: int = 1) -> dict:
+    """Check every argument of a run; return the step counts, the momentum table and the
+    learning rates ``lrs`` (``{name: lr}``) checked. ``runs``: the number of runs (a sweep's K)."""
     if not isinstance(model, DenseModel):
         raise TypeError(f"model must be an lrcore model (SoftmaxRegression, MLP, "
                         f"LinearRegression); got {type(model).__name__}")
@@ -469,8 +544,9 @@ def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay,
     if n_out != model.n_out:
         what = "classes" if data.task == "classification" else "outputs"
         raise ValueError(f"data has {n_out} {what} but the model has {model.n_out} outputs")
+    lrs = {name: _check_lr(lr, name, model.dtype) for name, lr in (lrs or {}).items()}
     epochs = _check_int(epochs, "epochs", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1, data.n_train)
+    batch_size = _check_batch_size(batch_size, data.n_train)
     if not isinstance(nesterov, bool):
         raise TypeError(f"nesterov must be a bool; got {nesterov!r}")
     if not _is_real(weight_decay):
@@ -492,6 +568,7 @@ def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay,
         raise TypeError(f"progress must be a bool; got {progress!r}")
     spe = -(-data.n_train // batch_size)
     total = epochs * spe
+    _check_record_size(epochs, spe, runs)
     if not callable(momentum) and _is_real(momentum) and not 0 <= momentum < 1:
         raise ValueError(f"momentum must be a float in [0, 1) or a schedule; got {momentum!r}")
     mu = _units(momentum, "momentum", epochs, spe, schedule_unit, low=0.0, high=1.0, high_open=True)
@@ -500,7 +577,7 @@ def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay,
     if not callable(momentum) and momentum == 0:
         mu = None                          # plain SGD: no velocity at all
     return dict(epochs=epochs, batch_size=batch_size, spe=spe, total=total, mu=mu,
-                unit=schedule_unit, seed=int(seed))
+                unit=schedule_unit, seed=int(seed), lrs=lrs)
 
 
 def _units(value, name, epochs, spe, unit, **limits) -> np.ndarray:
@@ -510,9 +587,10 @@ def _units(value, name, epochs, spe, unit, **limits) -> np.ndarray:
     return _table(value, name, epochs * spe, **limits)
 
 
-def _lr_rows(lrs, names, s: dict) -> np.ndarray:
-    rows = [_units(_check_lr(lr, name), name, s["epochs"], s["spe"], s["unit"], low=0.0,
-                   high=np.inf, high_open=True) for lr, name in zip(lrs, names)]
+def _lr_rows(s: dict) -> np.ndarray:
+    """The table ``(K, steps)`` of the learning rates ``s["lrs"]`` checked by :func:`_setup`."""
+    rows = [_units(lr, name, s["epochs"], s["spe"], s["unit"], low=0.0, high=np.inf,
+                   high_open=True) for name, lr in s["lrs"].items()]
     return np.stack(rows)
 
 
@@ -520,7 +598,7 @@ def _lr_rows(lrs, names, s: dict) -> np.ndarray:
 # public entry points
 # --------------------------------------------------------------------------------------------
 
-def train(model, data, *, lr, epochs: int, batch_size: int = 32, momentum=0.0,
+def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentum=0.0,
           nesterov: bool = False, weight_decay: float = 0.0, schedule_unit: str = "step",
           plateau=None, seed: int = 0, diverge_factor: float = 1e3,
           progress: bool = False) -> History:
@@ -535,7 +613,17 @@ def train(model, data, *, lr, epochs: int, batch_size: int = 32, momentum=0.0,
 
     * ``lr``: a positive float, or a schedule ``lr(k)`` (e.g. from :mod:`lrcore.schedules`),
       evaluated once for all steps as ``lr(np.arange(steps))`` when it accepts arrays, else
-      per step. ``momentum`` may be a schedule too (1cycle's cyclical momentum).
+      per step. ``momentum`` may be a schedule too (1cycle's cyclical momentum). A constant
+      ``lr`` must be at least the smallest normal number of the model's dtype (1.2e-38 in
+      float32): below it an update rounds to 0 and the run would silently change nothing. A
+      schedule may decay below that, or below what changes θ at its precision: those steps
+      change nothing, which is what a decayed rate means. An ``lr`` above the dtype's largest
+      number (3.4e38 in float32) is inf in the model: the run diverges.
+    * ``batch_size``: at most ``n_train``; the default, 32, is too large for a smaller set.
+    * Memory: the per-step records (``lr``, ``momentum``, ``loss`` and the engine's tables, about
+      80 bytes a step, :data:`RECORD_BYTES`) are allocated before the first step; a run whose
+      records would pass 4 GiB (:data:`MAX_RECORD_BYTES`) is refused with a ValueError that says
+      how many epochs fit.
     * ``schedule_unit``: ``"step"`` -- ``k`` counts minibatch updates; ``"epoch"`` -- ``k`` is
       the epoch index (constant within an epoch).
     * ``plateau``: a ``ReduceLROnPlateau``, fed the validation loss after every epoch; the LR of
@@ -568,8 +656,9 @@ def train(model, data, *, lr, epochs: int, batch_size: int = 32, momentum=0.0,
     """
     s = _setup(model, data, epochs=epochs, batch_size=batch_size, momentum=momentum,
                nesterov=nesterov, weight_decay=weight_decay, schedule_unit=schedule_unit,
-               plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress)
-    lr_table = _lr_rows([lr], ["lr"], s)
+               plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress,
+               lrs={"lr": lr})
+    lr_table = _lr_rows(s)
     plateaus = None if plateau is None else [copy.deepcopy(plateau)]
     engine = _Engine(model, model.theta, data, lr_table, s["mu"], batch_size=s["batch_size"],
                      nesterov=nesterov, weight_decay=float(weight_decay), plateaus=plateaus,
@@ -578,17 +667,18 @@ def train(model, data, *, lr, epochs: int, batch_size: int = 32, momentum=0.0,
     return engine.run().histories()[0]
 
 
-def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = 32, momentum=0.0,
-          nesterov: bool = False, weight_decay: float = 0.0, schedule_unit: str = "step",
-          plateau=None, seed: int = 0, diverge_factor: float = 1e3, progress: bool = False):
+def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_SIZE,
+          momentum=0.0, nesterov: bool = False, weight_decay: float = 0.0,
+          schedule_unit: str = "step", plateau=None, seed: int = 0, diverge_factor: float = 1e3,
+          progress: bool = False):
     """Train one copy of ``model`` per entry of ``lrs``, all together; return their Histories.
 
-    ``lrs`` is a sequence of floats and/or schedules (mixed freely). The K runs are one stacked
-    computation (see the module docstring): every member sees the same minibatches, and each
-    result equals ``train(model.copy(), data, lr=lrs[i], ...)`` to round-off. A member
-    that diverges stops (its History says where) while the others go on. ``model`` is not
-    modified. The other keywords are those of :func:`train` and apply to every member (a
-    ``plateau`` is copied per member).
+    ``lrs`` is a sequence (a list, tuple or array; not a dict or set) of floats and/or
+    schedules, mixed freely. The K runs are one stacked computation (see the module docstring):
+    every member sees the same minibatches, and each result equals ``train(model.copy(), data,
+    lr=lrs[i], ...)`` to round-off. A member that diverges stops (its History says where) while
+    the others go on. ``model`` is not modified. The other keywords are those of :func:`train`
+    and apply to every member (a ``plateau`` is copied per member).
 
     ``seeds``: ``None`` -- every member starts from ``model``'s parameters; the result is a list
     with one History per ``lrs`` entry. A sequence of ints -- every (lr, seed) pair is a member,
@@ -607,18 +697,17 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = 32, mo
     >>> print(len(grid), len(grid[0]), np.round([h.final_val_loss for h in grid[0]], 3))
     1 3 [0.257 0.244 0.25 ]
     """
-    if isinstance(lrs, (str, bytes)) or callable(lrs) or not hasattr(lrs, "__len__") or len(lrs) < 1:
-        raise TypeError(f"lrs must be a non-empty sequence of learning rates (floats or "
-                        f"schedules); got {lrs!r}")
-    lrs = list(lrs)
+    lrs = _check_sequence(lrs, "lrs", "a non-empty sequence of learning rates (floats or "
+                                      "schedules)")
     if seeds is not None:
-        if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__") or len(seeds) < 1:
-            raise TypeError(f"seeds must be None or a non-empty sequence of ints; got {seeds!r}")
+        seeds = _check_sequence(seeds, "seeds", "None or a non-empty sequence of ints")
         seeds = [_check_int(s_, f"seeds[{j}]", 0) for j, s_ in enumerate(seeds)]
     s = _setup(model, data, epochs=epochs, batch_size=batch_size, momentum=momentum,
                nesterov=nesterov, weight_decay=weight_decay, schedule_unit=schedule_unit,
-               plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress)
-    table = _lr_rows(lrs, [f"lrs[{i}]" for i in range(len(lrs))], s)
+               plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress,
+               lrs={f"lrs[{i}]": lr for i, lr in enumerate(lrs)},
+               runs=len(lrs) * (1 if seeds is None else len(seeds)))
+    table = _lr_rows(s)
     if seeds is None:
         P = model.stack(len(lrs))
     else:

@@ -201,9 +201,13 @@ def test_repr():
     (lambda: SoftmaxRegression(4, 1), ValueError, "n_classes must be an int >= 2"),
     (lambda: SoftmaxRegression(0, 3), ValueError, "n_in must be an int >= 1"),
     (lambda: LinearRegression(3, n_out=0), ValueError, "n_out must be an int >= 1"),
-    (lambda: MLP([3, 2], seed=-1), TypeError, "seed must be a non-negative int"),
-    (lambda: MLP([3, 2], seed=1.5), TypeError, "seed must be a non-negative int"),
+    (lambda: MLP([3, 2], seed=-1), ValueError, "seed must be an int >= 0; got -1"),
+    (lambda: MLP([3, 2], seed=1.5), TypeError, "seed must be an int >= 0; got 1.5"),
+    (lambda: MLP([3, 2]).copy(seed=-1), ValueError, "seed must be an int >= 0; got -1"),
     (lambda: MLP([3, 2], dtype=np.int32), ValueError, "dtype must be float32 or float64"),
+    (lambda: MLP([3, 2], dtype="foo"), ValueError,
+     r"dtype must be float32 or float64 \(np.float32, np.float64 or their names\); got 'foo'"),
+    (lambda: MLP([3, 2], dtype=5), TypeError, "dtype must be float32 or float64 .*; got 5"),
     (lambda: MLP([3, 2], backend="tpu"), ValueError, "backend must be one of"),
     (lambda: MLP([3, 2]).loss(np.ones((2, 4)), [0, 1]), ValueError, r"X must have shape \(n, 3\)"),
     (lambda: MLP([3, 2]).loss(np.ones((2, 3)), [0, 1, 1]), ValueError, "y has 3 rows"),
@@ -211,6 +215,78 @@ def test_repr():
 def test_constructor_and_input_validation(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+X2 = np.ones((2, 3))
+SOFTMAX, LINEAR, LINEAR2 = SoftmaxRegression(3, 3), LinearRegression(3), LinearRegression(3, 2)
+
+
+def _evaluate(model, X, y):
+    """DenseModel.evaluate on the model's own parameters (the engine's per-epoch call), targets
+    of class 0 built by hand (encode_targets checks its own)."""
+    T = np.zeros((model.n_out, len(X)))
+    T[0] = 1
+    return model.evaluate(model.stacked(), model.with_ones(X), T, y)
+
+
+LABELS = r"y must hold integer class labels in \[0, 3\)"
+EMPTY = "X and y must hold at least one example"
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    # a label of -1 was read as the last class; 3 or a float label was an IndexError
+    (lambda: SOFTMAX.loss(X2, [0, -1]), ValueError, LABELS + "; got -1"),
+    (lambda: SOFTMAX.gradient(X2, [0, -1]), ValueError, LABELS + "; got -1"),
+    (lambda: SOFTMAX.accuracy(X2, [0, -1]), ValueError, LABELS + "; got -1"),
+    (lambda: SOFTMAX.encode_targets([0, -1]), ValueError, LABELS + "; got -1"),
+    (lambda: _evaluate(SOFTMAX, X2, np.array([0, -1])), ValueError, LABELS + "; got -1"),
+    (lambda: SOFTMAX.loss(X2, [0, 3]), ValueError, LABELS + "; got 3"),
+    (lambda: SOFTMAX.gradient(X2, [0, 3]), ValueError, LABELS + "; got 3"),
+    (lambda: SOFTMAX.loss(X2, [0.0, 1.0]), TypeError, "y must be an array of integer class labels "
+                                                       r"in \[0, 3\); got dtype float64"),
+    (lambda: SOFTMAX.gradient(X2, [0.5, 1.5]), TypeError, "y must be an array of integer class"),
+    (lambda: _evaluate(SOFTMAX, X2, np.array([0.0, 1.0])), TypeError, "y must be an array of int"),
+    (lambda: SOFTMAX.loss(X2, [True, False]), TypeError, "got dtype bool"),
+    (lambda: SOFTMAX.loss(X2, ["a", "b"]), TypeError, "y must be an array of integer class"),
+    (lambda: SOFTMAX.loss(X2, None), TypeError, "y must be an array of integer class.*got None"),
+    (lambda: SOFTMAX.loss(X2, [[0], [1]]), ValueError,
+     r"y must have shape \(n,\), one label per row of X; got \(2, 1\)"),
+    (lambda: SOFTMAX.accuracy(X2, [0, 1, 2]), ValueError, "y has 3 rows but X has 2"),
+    # an empty batch was a ZeroDivisionError (accuracy: a RuntimeWarning)
+    (lambda: SOFTMAX.loss(np.ones((0, 3)), np.array([], int)), ValueError, EMPTY),
+    (lambda: SOFTMAX.gradient(np.ones((0, 3)), np.array([], int)), ValueError, EMPTY),
+    (lambda: SOFTMAX.accuracy(np.ones((0, 3)), np.array([], int)), ValueError, EMPTY),
+    (lambda: _evaluate(SOFTMAX, np.ones((0, 3)), None), ValueError, EMPTY),
+    (lambda: LINEAR.loss(np.ones((0, 3)), np.array([])), ValueError, EMPTY),
+    # a regression target of the wrong width was a broadcast (or reshape) error
+    (lambda: LINEAR2.loss(X2, np.ones((2, 3))), ValueError,
+     r"y must have shape \(n, 2\), one target per row of X; got \(2, 3\)"),
+    (lambda: LINEAR2.gradient(X2, np.ones(2)), ValueError, r"y must have shape \(n, 2\)"),
+    (lambda: LINEAR.loss(X2, np.ones((2, 2))), ValueError, r"y must have shape \(n, 1\) or \(n,\)"),
+    (lambda: LINEAR.loss(X2, ["a", "b"]), TypeError, "y must be an array of real regression targets"),
+    # X, whether or not labels come with it
+    (lambda: SOFTMAX.outputs("abc"), TypeError, "X must be a 2-D array of real numbers"),
+    (lambda: SOFTMAX.outputs(X2 * 1j), TypeError, "X must be a 2-D array of real numbers.*complex"),
+    (lambda: SOFTMAX.predict(X2 > 0), TypeError, "X must be a 2-D array of real numbers.*bool"),
+    (lambda: SOFTMAX.loss([[1, 2, 3], [4]], [0, 1]), TypeError, "X must be a 2-D array of real"),
+    (lambda: LINEAR.outputs(np.ones(3)), ValueError, r"X must have shape \(n, 3\); got \(3,\)"),
+])
+def test_labels_and_inputs_are_checked(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_valid_edge_cases_of_inputs_and_targets():
+    """No rows to predict is an empty answer; a regression target may be (n,) or (n, 1) for one
+    output, and integers; an input beyond float32 is inf in a float32 model, not a warning."""
+    assert SOFTMAX.outputs(np.ones((0, 3))).shape == (0, 3)
+    assert SOFTMAX.predict(np.ones((0, 3))).shape == (0,)
+    y = np.array([1.0, -2.0])
+    assert LINEAR.loss(X2, y) == LINEAR.loss(X2, y[:, None]) == LINEAR.loss(X2, np.array([1, -2]))
+    assert SOFTMAX.loss(X2, np.array([2, 0], dtype=np.uint8)) == SOFTMAX.loss(X2, [2, 0])
+    big, small = np.full((1, 3), 1e39), np.ones((1, 3))
+    assert not np.isfinite(LinearRegression(3, dtype=np.float32).outputs(big)).all()
+    assert LinearRegression(3, dtype=np.float32).loss(small, np.array([1e39])) == np.inf
 
 
 def test_deepcopy_and_pickle():

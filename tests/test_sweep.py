@@ -134,7 +134,41 @@ def test_a_run_leaves_no_arrays_on_the_model():
     (dict(lrs=[0.1], seeds=[]), TypeError, "seeds must be None or a non-empty sequence"),
     (dict(lrs=[0.1], seeds=[0, -2]), ValueError, r"seeds\[1\] must be an int >= 0"),
     (dict(lrs=[0.1], momentum=2.0), ValueError, "momentum must be"),
+    # a dict or a set was taken for its keys (in no particular order for a set)
+    (dict(lrs={0.1: "slow", 0.3: "fast"}), TypeError,
+     r"lrs must be a non-empty sequence of learning rates \(floats or schedules\); got a dict "
+     r"\(pass list\(lrs.values\(\)\) for its values\)"),
+    (dict(lrs={0.1, 0.3}), TypeError, "lrs must be a non-empty sequence .*; got a set "
+                                      r"\(which has no order: pass a list\)"),
+    (dict(lrs={0.1: 1}.keys()), TypeError, "lrs must be a non-empty sequence .*; got a dict_keys"),
+    (dict(lrs=[0.1], seeds={1, 2}), TypeError, "seeds must be None or a non-empty sequence of ints; "
+                                               "got a set"),
+    (dict(lrs=np.float64(0.1)), TypeError, "lrs must be a non-empty sequence"),
+    (dict(lrs=np.array(0.1)), TypeError, "lrs must be a non-empty sequence"),
+    (dict(lrs=[0.1, 1e-320]), ValueError, r"lrs\[1\] must be a positive finite float >= 2.23e-308"),
+    (dict(lrs=[0.1, lambda k: "a"]), TypeError, r"lrs\[1\] schedule must give real numbers"),
 ])
 def test_sweep_validation(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         sweep(MLP([2, 8, 3]), DATA, epochs=1, **kwargs)
+
+
+def test_lrs_as_a_tuple_or_an_array():
+    as_list = sweep(MLP([2, 8, 3]), DATA, lrs=[0.1, 0.3], **KW)
+    for lrs in ((0.1, 0.3), np.array([0.1, 0.3])):
+        for a, b in zip(sweep(MLP([2, 8, 3]), DATA, lrs=lrs, **KW), as_list):
+            np.testing.assert_array_equal(a.loss, b.loss)
+
+
+def test_the_memory_limit_counts_every_member(monkeypatch):
+    """The per-step records are allocated before the first step, for each member: a limit that
+    one run fits (28 steps here) refuses a grid of 4 lrs x 4 seeds, saying how many epochs fit."""
+    import lrcore.training
+    monkeypatch.setattr(lrcore.training, "MAX_RECORD_BYTES", 28 * 4 * lrcore.training.RECORD_BYTES)
+    train(MLP([2, 8, 3]), DATA, lr=0.1, **KW)
+    sweep(MLP([2, 8, 3]), DATA, lrs=[0.1] * 4, **KW)
+    with pytest.raises(ValueError, match=r"epochs must be an int in \[1, 1\] for this run; got 4: "
+                                         r"28 steps \(7 an epoch\), for each of 16 runs, would "
+                                         r"need .* reduce epochs \(or raise batch_size or pass "
+                                         r"fewer lrs or seeds\)"):
+        sweep(MLP([2, 8, 3]), DATA, lrs=[0.1] * 4, seeds=[0, 1, 2, 3], **KW)

@@ -303,10 +303,63 @@ def _bad(**kw):
     (_bad(diverge_factor="big"), TypeError, "diverge_factor must be a number > 1"),
     (_bad(weight_decay=None), TypeError, "weight_decay must be a finite float >= 0"),
     (_bad(progress="yes"), TypeError, "progress must be a bool"),
+    # batch_size not passed: the default, 32, is more than the 10 examples; an lr error comes first
+    (dict(lr=0.1, epochs=1), ValueError,
+     r"batch_size must be an int in \[1, 10\]; got 32, the default, more than the 10 training "
+     "examples: pass a smaller batch_size"),
+    (dict(lr=-1.0, epochs=1), ValueError, "lr must be a positive finite float"),
+    (dict(lr="0.1", epochs=1), TypeError, "lr must be a positive finite float or a schedule"),
+    # a schedule that does not give numbers
+    (_bad(lr=lambda k: "a"), TypeError, "lr schedule must give real numbers; got 'a' at k = 0"),
+    (_bad(lr=lambda k: "0.1"), TypeError, "lr schedule must give real numbers; got '0.1' at k = 0"),
+    (_bad(lr=lambda k: None), TypeError, "lr schedule must give real numbers; got None at k = 0"),
+    (_bad(lr=lambda k: 0.1 + 0j * k), TypeError, r"lr schedule must give real numbers; got \(0.1"),
+    (_bad(momentum=lambda k: [0.9]), TypeError, r"momentum schedule must give real numbers"),
+    # a constant lr that is 0 in the model's dtype (float64 here); epochs whose records take GiBs
+    (_bad(lr=1e-310), ValueError, r"lr must be a positive finite float >= 2.23e-308 \(the "
+                                  "smallest normal float64"),
+    (_bad(epochs=10**10), ValueError, r"epochs must be an int in \[1, 17895697\] for this run; "
+                                      r"got 10000000000: 30000000000 steps \(3 an epoch\) would "
+                                      r"need 2235.2 GiB .* reduce epochs \(or raise batch_size\)"),
 ])
 def test_argument_validation_names_the_argument(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         train(SoftmaxRegression(3, 3), classification(n=10), **kwargs)
+
+
+def test_a_constant_lr_that_is_0_in_float32_is_refused_a_decaying_schedule_is_not():
+    """1e-50 is 0 in float32: training would change nothing while History.lr said 1e-50. A
+    schedule may decay that far (its late steps change nothing, as a decayed rate does)."""
+    model, data = SoftmaxRegression(3, 3, dtype=np.float32), classification(n=10)
+    with pytest.raises(ValueError, match=r"lr must be a positive finite float >= 1.18e-38 \(the "
+                                          "smallest normal float32, the model's dtype"):
+        train(model, data, lr=1e-50, epochs=1, batch_size=4)
+    h = train(model, data, lr=step_decay(0.1, factor=1e-30, every=3), epochs=3, batch_size=4)
+    assert h.lr[-1] == pytest.approx(1e-61) and not h.diverged
+    assert train(model, data, lr=1.2e-38, epochs=1, batch_size=4).lr[0] == 1.2e-38
+
+
+@pytest.mark.parametrize("extra", [{}, dict(momentum=0.9), dict(momentum=0.5, nesterov=True),
+                                   dict(weight_decay=1e-3), dict(momentum=0.9, weight_decay=1e10)])
+@pytest.mark.parametrize("lr", [1e40, 1e300])
+def test_an_lr_beyond_float32_diverges_without_a_warning(lr, extra):
+    """lr = 1e40 is inf in a float32 model: the run diverges (it was an overflow warning, an
+    error under this project's pytest settings, on the momentum path)."""
+    data = make_spirals(n_train=60, n_val=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = train(MLP([2, 8, 3], dtype=np.float32), data, lr=lr, epochs=2, batch_size=10, **extra)
+    assert h.diverged and h.lr[0] == lr
+
+
+def test_a_range_test_beyond_float32_diverges_without_a_warning():
+    from lrcore.rangetest import range_test
+    data = make_spirals(n_train=60, n_val=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rt = range_test(MLP([2, 8, 3], dtype=np.float32), data, lr_start=1e-3, lr_end=1e60,
+                        steps=20, batch_size=10)
+    assert rt.stop_reason in ("diverged", "nan")
 
 
 @pytest.mark.parametrize("make, data, exc, match", [
