@@ -28,7 +28,10 @@ Conventions shared by every schedule:
   ``AxisError`` is both a ``ValueError`` and an ``IndexError``.
 - Bad hyper-parameters raise ``ValueError`` (``TypeError`` for a wrong type) whose message names
   the parameter and the accepted range, e.g.
-  ``ValueError: every must be a positive integer (>= 1), got 0``.
+  ``ValueError: every must be a positive integer (>= 1), got 0``.  Integer hyper-parameters
+  (``every``, ``until``, ``period``, ``mult``...) are at most ``2**63 - 1``, the last step.
+- ``warmup`` and ``join`` accept any callable of ``k`` as a child; what a callable that is not
+  an lrcore schedule returns is checked when it is evaluated (a finite number >= 0).
 - ``repr`` shows the call that rebuilds the schedule, defaults included:
   ``step_decay(lr0=0.1, factor=0.5, every=10)``.
 """
@@ -103,10 +106,15 @@ def _real(name, value, *, low=None, high=None, low_open=False, high_open=False) 
 
 
 _INT_WORDS = {0: "a non-negative integer (>= 0)", 1: "a positive integer (>= 1)"}
+_MAX_STEP = np.iinfo(np.int64).max  # steps are int64: k <= 2**63 - 1
 
 
 def _integer(name, value, *, minimum=1) -> int:
-    """Check that ``value`` is an integer (not a bool, not a float) >= ``minimum``."""
+    """Check that ``value`` is an integer (not a bool, not a float) in [minimum, 2**63 - 1].
+
+    The upper end is the last step ``k`` can reach: a count of steps beyond it (``every``,
+    ``period``...) would not fit the int64 arithmetic of the closed forms.
+    """
     words = _INT_WORDS.get(minimum, f"an integer >= {minimum}")
     if isinstance(value, (bool, np.bool_)) or (
         isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
@@ -117,6 +125,8 @@ def _integer(name, value, *, minimum=1) -> int:
     n = int(value)
     if n < minimum:
         raise ValueError(f"{name} must be {words}, got {n}")
+    if n > _MAX_STEP:
+        raise ValueError(f"{name} must be an integer in [{minimum}, 2**63 - 1], got {n}")
     return n
 
 
@@ -157,9 +167,6 @@ def _schedule_arg(name, value) -> Callable:
             f"got {value!r} ({type(value).__name__})"
         )
     return value
-
-
-_MAX_STEP = np.iinfo(np.int64).max
 
 
 def _steps(k):
@@ -481,8 +488,9 @@ class _CosineDecay(Schedule):
     def _lr(self, k):
         lr0, lr_end, until = self.lr0, self.lr_end, self.until
         t = np.minimum(k, until)  # hold ε_τ after τ
-        return lr_end + (lr0 - lr_end) * (1 + np.cos(np.pi * t / until)) / 2
-        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2
+        return lr_end + (lr0 - lr_end) * ((1 + np.cos(np.pi * t / until)) / 2)
+        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2, halved before the product (exact)
+        # so that ε_0 - ε_τ near the float maximum does not overflow
 
 
 def cosine_decay(lr0, *, until, lr_end=0.0) -> Schedule:
@@ -513,24 +521,26 @@ class _CosineRestarts(Schedule):
 
     def __init__(self, lr_max, period, mult, lr_min):
         self.lr_max, self.period, self.mult, self.lr_min = lr_max, period, mult, lr_min
+        # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i steps; with m >= 2
+        # at most 63 cycles start at a step k <= 2**63 - 1: list them, in exact integers
+        starts, lengths = [0], [period]
+        while mult > 1 and starts[-1] + lengths[-1] <= _MAX_STEP:
+            starts.append(starts[-1] + lengths[-1])
+            lengths.append(lengths[-1] * mult)
+        self._starts = np.array(starts, dtype=np.int64)
+        self._lengths = np.array(lengths, dtype=np.float64)  # the last may exceed int64
 
     def _cycle(self, k):
         """(T_cur, T_i): steps since the last restart and length of the current cycle."""
-        period, mult = self.period, self.mult
-        if mult == 1:
-            return k % period, period
-        # cycle i starts at N (m^i - 1)/(m - 1): torch's log formula gives i up to round-off,
-        # then one exact integer correction on each side
-        i = np.floor(np.log(k / period * (mult - 1) + 1) / np.log(mult)).astype(np.int64)
-        i = i + (period * (mult ** (i + 1) - 1) // (mult - 1) <= k)
-        i = i - (period * (mult**i - 1) // (mult - 1) > k)
-        start = period * (mult**i - 1) // (mult - 1)
-        return k - start, period * mult**i
+        if self.mult == 1:
+            return k % self.period, self.period
+        i = np.searchsorted(self._starts, k, side="right") - 1  # the cycle that holds k
+        return k - self._starts[i], self._lengths[i]
 
     def _lr(self, k):
         lr_max, lr_min = self.lr_max, self.lr_min
         t_cur, t_i = self._cycle(k)
-        return lr_min + (lr_max - lr_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2
+        return lr_min + (lr_max - lr_min) * ((1 + np.cos(np.pi * t_cur / t_i)) / 2)
         # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
 
 
@@ -569,7 +579,8 @@ class _Cyclic(Schedule):
         lr_min, lr_max, size, r = self.lr_min, self.lr_max, self._size, self._ratio
         cycle = np.floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
         x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
-        f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
+        with np.errstate(divide="ignore"):  # r rounds to 1 if down << up: then x <= r always
+            f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
         if self.mode == "triangular2":
             s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
         elif self.mode == "exp_range":
@@ -682,6 +693,11 @@ def one_cycle(lr_max, *, total, pct_start=0.3, div=25.0, final_div=1e4, anneal="
     final_div = _real("final_div", final_div, low=0, low_open=True)
     anneal = _choice("anneal", anneal, ("cos", "linear"))
     three_phase = _flag("three_phase", three_phase)
+    if not math.isfinite(lr_max / div / final_div):  # ε_0 = ε_max/div, ε_min = ε_0/final_div
+        raise ValueError(
+            "div and final_div must keep lr_max/div and lr_max/div/final_div finite, "
+            f"got lr_max={lr_max!r}, div={div!r}, final_div={final_div!r}"
+        )
     ends = _one_cycle_ends(total, pct_start, three_phase)
     if ends[0] <= 0:  # torch would divide 0 by 0 at k = 0
         raise ValueError(
@@ -805,8 +821,9 @@ class _ExponentialRange(Schedule):
     def _lr(self, k):
         lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
         k = np.minimum(k, last)
-        lr = lr_start * (lr_end / lr_start) ** (k / last)  # ε_k = ε_start (ε_end/ε_start)^(k/(S-1))
-        return np.where(k == last, lr_end, lr)  # the last step is exactly ε_end
+        t = k / last  # t = k/(S-1)
+        lr = lr_start ** (1 - t) * lr_end**t  # ε_k = ε_start^(1-t) ε_end^t
+        return np.where(k == 0, lr_start, np.where(k == last, lr_end, lr))  # both ends exact
 
 
 def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
@@ -814,6 +831,9 @@ def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
 
     ``S = steps`` (>= 2) learning rates from ``lr_start`` (k = 0) to ``lr_end`` (k = S - 1),
     both hit exactly; ``lr_end`` is held after.  Requires ``0 < lr_start < lr_end``.
+    Computed as the weighted geometric mean ``ε_start^(1-t) ε_end^t`` (t = k/(S-1)), whose
+    factors lie between 1 and the ends: no overflow even when ``ε_end/ε_start`` exceeds the
+    largest float (``exponential_range(1e-300, 1e10, steps=5)(2)`` is 1e-145).
 
     >>> lr = exponential_range(1e-5, 1.0, steps=6)
     >>> [round(lr(k), 6) for k in range(6)]

@@ -376,7 +376,7 @@ def test_cosine_restarts_matches_torch_tcur_loop(lr_max, period, mult, floor):
 
 
 def test_cosine_restarts_cycle_boundaries_are_exact():
-    # cycle starts: N (m^i - 1)/(m - 1); the float log formula must not be off by one there
+    # cycle starts: N (m^i - 1)/(m - 1); the lookup of the cycle must not be off by one there
     for period, mult in [(1, 2), (3, 3), (7, 2), (10, 5), (1, 10)]:
         lr = cosine_restarts(1.0, period=period, mult=mult)
         starts = [period * (mult**i - 1) // (mult - 1) for i in range(1, 12)]
@@ -388,6 +388,54 @@ def test_cosine_restarts_cycle_boundaries_are_exact():
         assert np.array_equal(lr(big), [lr(int(k)) for k in big])
     lr = cosine_restarts(0.1, period=10)
     assert lr(10) == lr(20) == 0.1 and lr(9) < 0.1  # first restart at k = period
+
+
+def ref_restart_position(period, mult, k):
+    """(T_cur, T_i) in exact Python integers: walk the cycles N, N m, N m^2, ..."""
+    if mult == 1:
+        return k % period, period
+    start, length = 0, period
+    while start + length <= k:
+        start, length = start + length, length * mult
+    return k - start, length
+
+
+@FAST
+@given(period=st.one_of(st.integers(1, 50), st.integers(1, 2**63 - 1)),
+       mult=st.one_of(st.integers(1, 5), st.integers(1, 2**63 - 1)),
+       k=st.lists(st.one_of(st.integers(0, 10**4), st.integers(2**59, 2**63 - 1)),
+                  min_size=1, max_size=20))
+def test_cosine_restarts_is_exact_up_to_the_last_step(period, mult, k):
+    """Cycle starts overflowed int64 near k = 2**63 (wrong values, NaN at k = 2**63 - 1 for
+    period=1, mult=2) and a period or mult beyond int64 raised OverflowError: the cycles are
+    now found in a table of exact starts, whatever the step."""
+    lr = cosine_restarts(1.0, period=period, mult=mult)
+    got = lr(np.array(k, dtype=np.int64))
+    expected = []
+    for step in k:
+        t_cur, t_i = ref_restart_position(period, mult, step)
+        expected.append((1 + math.cos(math.pi * (float(t_cur) / float(t_i)))) / 2)
+    assert_close(got, expected)
+    assert np.all(np.isfinite(got))
+
+
+def test_cosine_schedules_near_the_float_maximum():
+    """(ε_0 - ε_τ)(1 + cos)/2 overflowed to inf for ε_0 near the largest float; halving first
+    is exact, so ordinary values keep their bits."""
+    assert cosine_decay(1e308, until=10)(0) == 1e308
+    expected = 1.7e308 * (1 - math.cos(math.pi / 10)) / 2  # ε_τ + (0 - ε_τ)(1 + cos)/2
+    assert cosine_decay(1e-300, until=10, lr_end=1.7e308)(1) == pytest.approx(expected)
+    assert cosine_restarts(1e308, period=10, mult=2)(10) == 1e308
+    v = values(cosine_decay(1.7e308, until=10, lr_end=1e-3), 12)
+    assert np.all(np.isfinite(v)) and v[-1] == 1e-3
+
+
+def test_cyclic_with_a_tiny_down_phase_leaks_no_warning():
+    """up = 2**62, down = 1: r = up/T rounds to 1, and the unused branch divided by 0
+    (a RuntimeWarning, an error under the test suite's -W error)."""
+    lr = cyclic(0.0, 0.1, half_cycle=2**62, half_cycle_down=1)
+    v = lr(np.array([0, 2**61, 2**62 - 1, 2**63 - 1]))
+    assert np.all(np.isfinite(v)) and v[1] == pytest.approx(0.05)
 
 
 @FAST
@@ -483,6 +531,21 @@ def test_linear_range_matches_linspace_and_hits_both_ends(lo, span, steps):
     got = values(lr, steps)
     assert_close(got, np.linspace(lo, hi, steps), scale=hi)
     assert got[0] == lo and got[-1] == hi and lr(0) == lo and lr(steps - 1) == hi
+
+
+@pytest.mark.parametrize("lo, hi, steps, k, expected", [
+    (1e-300, 1e10, 5, 2, 1e-145),  # ε_end/ε_start = 1e310 overflows a float
+    (1e-300, 1e300, 3, 1, 1.0),
+    (1e-320, 10.0, 3, 1, math.exp((math.log(1e-320) + math.log(10.0)) / 2)),  # subnormal start
+    (1e-6, 1e308, 3, 1, 1e151),
+])
+def test_exponential_range_does_not_overflow(lo, hi, steps, k, expected):
+    """ε_k = ε_start^(1-t) ε_end^t: each factor lies between 1 and an end, so a sweep whose
+    ratio ε_end/ε_start exceeds the largest float stays finite (it gave inf)."""
+    lr = exponential_range(lo, hi, steps=steps)
+    v = values(lr, steps)
+    assert lr(k) == pytest.approx(expected, rel=1e-12)
+    assert np.all(np.isfinite(v)) and v[0] == lo and v[-1] == hi and np.all(np.diff(v) > 0)
 
 
 def test_ranges_hold_their_end_after_the_sweep():
@@ -844,6 +907,30 @@ INVALID = [
     bad(join, ValueError, "boundaries", [constant(0.1)] * 2, [0]),
     bad(join, NotIntegerError, "boundaries", [constant(0.1)] * 2, [2.5]),
     bad(warmup, TypeError, "schedule", 0.1, steps=10),
+    # counts of steps beyond the last step k can reach (int64), and mult: refused, not overflowed
+    bad(step_decay, ValueError, r"every must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        factor=0.5, every=2**63),
+    bad(cosine_decay, ValueError, r"until must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        until=10**19),
+    bad(cosine_restarts, ValueError, r"period must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        period=10**19),
+    bad(cosine_restarts, ValueError, r"mult must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        period=10, mult=10**20),
+    bad(cyclic, ValueError, r"half_cycle must be an integer in \[1, 2\*\*63 - 1\]", 0.0, 0.1,
+        half_cycle=2**64),
+    bad(one_cycle, ValueError, r"total must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        total=10**19),
+    bad(warmup, ValueError, r"steps must be an integer in \[1, 2\*\*63 - 1\]", constant(0.1),
+        steps=10**19),
+    bad(exponential_range, ValueError, r"steps must be an integer in \[2, 2\*\*63 - 1\]", 1e-3,
+        1.0, steps=10**19),
+    bad(join, ValueError, r"boundaries must be an integer in \[1, 2\*\*63 - 1\]",
+        [constant(0.1)] * 2, [10**19]),
+    bad(multistep_decay, ValueError, r"milestones must be an integer in \[0, 2\*\*63 - 1\]", 0.1,
+        milestones=[3, 2**63], factor=0.5),
+    # one_cycle: ε_0 = lr_max/div and ε_min = ε_0/final_div must be finite floats
+    bad(one_cycle, ValueError, "div and final_div", 0.1, total=100, div=1e-320),
+    bad(one_cycle, ValueError, "div and final_div", 1e300, total=100, final_div=1e-10),
 ]
 
 
