@@ -236,22 +236,47 @@ class Schedule:
         return f"{self._name}({', '.join(args)})"
 
 
-def _evaluate(schedule, k):
+def _evaluate(schedule, k, name):
     """A child ``schedule`` at the validated 1-D int64 steps ``k``, as a float64 array.
 
-    A callable that is not a :class:`Schedule` is called with the array once; if it cannot
-    take arrays (``if k < 10: ...`` raises on more than one step), once per step with an int.
+    An lrcore :class:`Schedule` is valid by construction: its closed form is evaluated directly.
+    Any other callable is called with the array once; if it cannot take arrays (``if k < 10:``
+    raises on more than one step), once per step with an int.  What it returns is checked, and
+    a value that is not a learning rate (NaN, infinite, negative, not a number) raises an error
+    naming the child, ``name`` (``"schedule"``, ``"schedules[1]"``).
     """
     if isinstance(schedule, Schedule):
-        out = schedule._lr(k)  # already validated: skip the child's checks
-    else:
-        try:
-            out = np.asarray(schedule(k), dtype=np.float64)
-        except Exception:  # a scalar-only callable
-            out = None
-        if out is None or out.shape not in (k.shape, ()):
-            out = np.array([float(schedule(int(i))) for i in k])
-    return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape)
+        out = np.asarray(schedule._lr(k), dtype=np.float64)  # already validated: no checks
+        return np.broadcast_to(out, k.shape)
+    try:
+        out = np.asarray(schedule(k))
+    except Exception:  # a scalar-only callable
+        out = None
+    if out is None or out.shape not in (k.shape, ()) or out.dtype.kind not in "iuf":
+        out = np.array([_returned_number(schedule(int(i)), name, i) for i in k])
+    out = np.broadcast_to(out.astype(np.float64, copy=False), k.shape)
+    bad = ~np.isfinite(out) | (out < 0)
+    if bad.any():
+        i = int(np.argmax(bad))  # the first offending step
+        raise ValueError(
+            f"{name} returned {float(out[i])!r} at k = {int(k[i])}; "
+            "a learning rate must be finite and >= 0"
+        )
+    return out
+
+
+def _returned_number(value, name, k) -> float:
+    """``float(value)``, or a TypeError naming the child ``name`` that returned it at step k."""
+    try:
+        number = None if isinstance(value, (str, bytes)) else float(value)  # not float("0.1")
+    except (TypeError, ValueError):
+        number = None
+    if number is None:
+        raise TypeError(
+            f"{name} returned {value!r} ({type(value).__name__}) at k = {int(k)}; "
+            "a learning rate must be a real number"
+        )
+    return number
 
 
 # --------------------------------------------------------------------------------------------
@@ -723,7 +748,7 @@ class _Warmup(Schedule):
 
     def __init__(self, schedule, steps, lr_start):
         self.schedule, self.steps, self.lr_start = schedule, steps, lr_start
-        self._lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64))[0])  # s(0), at k = W
+        self._lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64), "schedule")[0])  # s(0)
 
     def _repr_head(self):
         return [repr(self.schedule)]
@@ -731,7 +756,7 @@ class _Warmup(Schedule):
     def _lr(self, k):
         lr_start, lr_peak, steps = self.lr_start, self._lr_peak, self.steps
         ramp = lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to s(0)
-        after = _evaluate(self.schedule, np.maximum(k - steps, 0))  # then s(k - W)
+        after = _evaluate(self.schedule, np.maximum(k - steps, 0), "schedule")  # s(k - W)
         return np.where(k < steps, ramp, after)
 
 
@@ -777,7 +802,7 @@ class _Join(Schedule):
         for i, (schedule, start) in enumerate(zip(self.schedules, self._starts)):
             mask = piece == i
             if mask.any():  # each schedule evaluated once, on its own steps
-                out[mask] = _evaluate(schedule, k[mask] - start)  # s_i(k - b_i)
+                out[mask] = _evaluate(schedule, k[mask] - start, f"schedules[{i}]")  # s_i(k-b_i)
         return out
 
 

@@ -995,3 +995,117 @@ def test_steps_beyond_int64_are_refused(k):
     """Steps are int64 inside: a larger one is refused rather than wrapped to a negative step."""
     with pytest.raises(ValueError, match=r"k must be a step in \[0, 2\*\*63 - 1\]"):
         step_decay(0.1, factor=0.5, every=10)(k)
+
+
+# ------------------------------------------------------------------------------------------
+# A user's callable inside warmup/join: what it returns is checked
+# ------------------------------------------------------------------------------------------
+
+def negative_after_5(k):
+    return np.where(np.asarray(k) < 5, 0.1, -0.1)
+
+
+CHILD_RETURNS = [  # (call, exception, words the message must contain)
+    (lambda: warmup(lambda k: -0.1, steps=3), ValueError,
+     r"schedule returned -0\.1 at k = 0; a learning rate must be finite and >= 0"),
+    (lambda: warmup(lambda k: math.nan, steps=3), ValueError, r"schedule returned nan at k = 0"),
+    (lambda: warmup(negative_after_5, steps=3)(10), ValueError,
+     r"schedule returned -0\.1 at k = 7"),
+    (lambda: warmup(negative_after_5, steps=3)(np.arange(20)), ValueError,
+     r"schedule returned -0\.1 at k = 5"),
+    (lambda: join([constant(0.1), lambda k: -0.1], [10])(13), ValueError,
+     r"schedules\[1\] returned -0\.1 at k = 3; a learning rate must be finite and >= 0"),
+    (lambda: join([constant(0.1), lambda k: math.inf], [10])(np.arange(12)), ValueError,
+     r"schedules\[1\] returned inf at k = 0"),
+    (lambda: join([lambda k: 0.1 if k < 4 else math.nan, constant(0.1)], [10])(np.arange(12)),
+     ValueError, r"schedules\[0\] returned nan at k = 4"),  # a scalar-only callable
+    (lambda: join([constant(0.1), lambda k: "a"], [2])(5), TypeError,
+     r"schedules\[1\] returned 'a' \(str\) at k = 3; a learning rate must be a real number"),
+    (lambda: warmup(lambda k: None, steps=3), TypeError, r"schedule returned None \(NoneType\)"),
+    (lambda: warmup(lambda k: "0.1", steps=3), TypeError, r"schedule returned '0\.1' \(str\)"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", CHILD_RETURNS)
+def test_a_callable_that_returns_no_learning_rate_is_named(call, exc, match):
+    """NaN, inf or negative rates from a user's callable passed silently into training."""
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_valid_callables_and_zero_rates_are_accepted():
+    assert warmup(lambda k: 0.0, steps=2)(5) == 0.0  # a rate of 0 is a learning rate
+    lr = join([constant(0.1), lambda k: 0.01 * np.ones(np.shape(k))], [3])
+    assert lr(np.arange(5)).tolist() == [0.1, 0.1, 0.1, 0.01, 0.01]
+
+
+# ------------------------------------------------------------------------------------------
+# Property: a scalar step and an array of steps give the same bits, for every schedule
+# ------------------------------------------------------------------------------------------
+
+pos = st.floats(1e-8, 10.0)
+counts = st.one_of(st.integers(1, 300), st.integers(1, 2**62))  # every, until, period, ...
+unit = st.floats(0.0, 1.0)
+
+
+@st.composite
+def one_cycles(draw):
+    total = draw(st.integers(20, 10**6))
+    return one_cycle(draw(pos), total=total, pct_start=draw(st.floats(0.1, 0.45)),
+                     div=draw(st.floats(1.0, 100.0)), final_div=draw(st.floats(1.0, 1e5)),
+                     anneal=draw(st.sampled_from(["cos", "linear"])),
+                     three_phase=draw(st.booleans()))
+
+
+@st.composite
+def ranges(draw, factory):
+    lo = draw(pos)
+    return factory(lo, lo * draw(st.floats(1.001, 1e8)), steps=draw(st.integers(2, 10**6)))
+
+
+leaf_schedules = st.one_of(
+    st.builds(constant, pos),
+    st.builds(lambda a, f, n: step_decay(a, factor=f, every=n), pos, factors, counts),
+    st.builds(lambda a, f, m: multistep_decay(a, milestones=m, factor=f), pos, factors,
+              st.lists(st.integers(0, 10**6), max_size=5, unique=True).map(sorted)),
+    st.builds(lambda a, f, n, s: exponential_decay(a, factor=f, every=n, staircase=s),
+              pos, factors, counts, st.booleans()),
+    st.builds(lambda a, r, n: linear_decay(a, lr_end=a * r, until=n), pos, st.floats(0, 2),
+              counts),
+    st.builds(lambda a, n, p, r: polynomial_decay(a, until=n, power=p, lr_end=a * r),
+              pos, counts, st.floats(0.1, 4.0), unit),
+    st.builds(lambda a, r, n, s: inverse_time_decay(a, rate=r, every=n, staircase=s),
+              pos, st.floats(0, 10), counts, st.booleans()),
+    st.builds(lambda a, n, r: cosine_decay(a, until=n, lr_end=a * r), pos, counts, unit),
+    st.builds(lambda a, n, m, r: cosine_restarts(a, period=n, mult=m, lr_min=a * r),
+              pos, counts, st.one_of(st.integers(1, 4), st.integers(1, 2**62)), unit),
+    st.builds(lambda a, r, up, down, mode, g: cyclic(a * r, a, half_cycle=up,
+                                                     half_cycle_down=down, mode=mode, gamma=g),
+              pos, unit, counts, st.one_of(st.none(), counts),
+              st.sampled_from(["triangular", "triangular2", "exp_range"]), st.floats(0.9, 1.0)),
+    one_cycles(),
+    ranges(exponential_range),
+    ranges(linear_range),
+)
+all_schedules = st.one_of(
+    leaf_schedules,
+    st.builds(lambda s, n, r: warmup(s, steps=n, lr_start=r * s(0)), leaf_schedules, counts,
+              unit),
+    st.builds(lambda ss, b: join(ss, b), st.lists(leaf_schedules, min_size=3, max_size=3),
+              st.lists(st.integers(1, 10**6), min_size=2, max_size=2, unique=True).map(sorted)),
+)
+any_steps = st.lists(st.one_of(st.integers(0, 2000), st.integers(0, 2**63 - 1)),
+                     min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lr=all_schedules, k=any_steps)
+def test_scalar_and_array_give_the_same_bits_for_any_schedule(lr, k):
+    """For every public schedule, random valid hyper-parameters and random steps (up to the
+    last int64 step): ``lr(k) == lr(np.array(ks))[i]`` bit for bit. It holds by construction
+    (a scalar is evaluated as an array of one step); this guards it, and that every value is
+    a learning rate (finite, >= 0) even at extreme steps."""
+    array = lr(np.array(k, dtype=np.int64))
+    scalars = np.array([lr(step) for step in k])
+    assert np.array_equal(scalars.view(np.int64), array.view(np.int64))  # bits, -0.0 included
+    assert np.all(np.isfinite(array)) and np.all(array >= 0)
