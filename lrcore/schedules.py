@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -984,6 +984,11 @@ class ReduceLROnPlateau:
             raise TypeError(
                 f"metric must be a real number, got {metric!r} ({type(metric).__name__})"
             ) from None
+        except OverflowError:  # an int (or Fraction) beyond the float range, e.g. 10**400
+            raise ValueError(
+                "metric must be a real number within the float range (|metric| <= 1.8e308), "
+                f"got {repr(metric)[:20]}... ({type(metric).__name__}, too large for a float)"
+            ) from None
         self.last_epoch += 1
         if not math.isfinite(current):
             self.n_nonfinite += 1
@@ -1012,14 +1017,51 @@ class ReduceLROnPlateau:
         return d
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore hyper-parameters and state from :meth:`state_dict` (after a JSON trip)."""
-        missing = [n for n in self._fields + self._state if n not in state]
+        """Restore hyper-parameters and state from :meth:`state_dict` (after a JSON trip).
+
+        Only a state that :meth:`step` can reach is accepted: a dict with exactly the keys of
+        :meth:`state_dict`, valid hyper-parameters, and a state consistent with them
+        (``cooldown_counter <= cooldown``, ``num_bad_epochs <= patience``...).  Otherwise
+        nothing changes and the error names the offending key.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state must be a dict from state_dict(), got {state!r} ({type(state).__name__})"
+            )
+        keys = self._fields + self._state
+        missing = [n for n in keys if n not in state]
         if missing:
             raise ValueError(f"state is missing the keys {missing}")
+        unknown = [n for n in state if n not in keys]
+        if unknown:
+            raise ValueError(f"state has unknown keys {unknown}; the keys are {list(keys)}")
         fresh = ReduceLROnPlateau(**{n: state[n] for n in self._fields})  # validates
         fresh.lr = _real("lr", state["lr"], low=0)
         if state["best"] is not None:
             fresh.best = _real("best", state["best"])
         for name in ("num_bad_epochs", "cooldown_counter", "n_nonfinite", "last_epoch"):
             setattr(fresh, name, _integer(name, state[name], minimum=0))
+        fresh._check_reachable(state)
         self.__dict__.update(fresh.__dict__)  # all or nothing
+
+    def _check_reachable(self, state) -> None:
+        """Raise ValueError unless this (freshly loaded) state is one that step() can reach."""
+        seen_finite = self.n_nonfinite < self.last_epoch  # best is set by the first finite one
+        rules = [  # (key, holds, what it must be)
+            ("num_bad_epochs", self.num_bad_epochs <= self.patience,
+             f"<= patience = {self.patience}"),
+            ("cooldown_counter", self.cooldown_counter <= self.cooldown,
+             f"<= cooldown = {self.cooldown}"),
+            ("n_nonfinite", self.n_nonfinite <= self.last_epoch,
+             f"<= last_epoch = {self.last_epoch}"),
+            ("lr", min(self.lr0, self.lr_min) <= self.lr <= self.lr0,
+             f"in [min(lr0, lr_min), lr0] = [{min(self.lr0, self.lr_min)!r}, {self.lr0!r}]"),
+            ("best", (state["best"] is not None) == seen_finite,
+             "None exactly when no finite metric has been seen (n_nonfinite == last_epoch = "
+             f"{self.last_epoch})"),
+        ]
+        for key, holds, rule in rules:
+            if not holds:
+                raise ValueError(
+                    f"{key} must be {rule} in a state that step() can reach, got {state[key]!r}"
+                )
