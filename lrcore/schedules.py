@@ -28,7 +28,10 @@ Conventions shared by every schedule:
   ``AxisError`` is both a ``ValueError`` and an ``IndexError``.
 - Bad hyper-parameters raise ``ValueError`` (``TypeError`` for a wrong type) whose message names
   the parameter and the accepted range, e.g.
-  ``ValueError: every must be a positive integer (>= 1), got 0``.
+  ``ValueError: every must be a positive integer (>= 1), got 0``.  Integer hyper-parameters
+  (``every``, ``until``, ``period``, ``mult``...) are at most ``2**63 - 1``, the last step.
+- ``warmup`` and ``join`` accept any callable of ``k`` as a child; what a callable that is not
+  an lrcore schedule returns is checked when it is evaluated (a finite number >= 0).
 - ``repr`` shows the call that rebuilds the schedule, defaults included:
   ``step_decay(lr0=0.1, factor=0.5, every=10)``.
 """
@@ -37,7 +40,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -103,10 +106,15 @@ def _real(name, value, *, low=None, high=None, low_open=False, high_open=False) 
 
 
 _INT_WORDS = {0: "a non-negative integer (>= 0)", 1: "a positive integer (>= 1)"}
+_MAX_STEP = np.iinfo(np.int64).max  # steps are int64: k <= 2**63 - 1
 
 
 def _integer(name, value, *, minimum=1) -> int:
-    """Check that ``value`` is an integer (not a bool, not a float) >= ``minimum``."""
+    """Check that ``value`` is an integer (not a bool, not a float) in [minimum, 2**63 - 1].
+
+    The upper end is the last step ``k`` can reach: a count of steps beyond it (``every``,
+    ``period``...) would not fit the int64 arithmetic of the closed forms.
+    """
     words = _INT_WORDS.get(minimum, f"an integer >= {minimum}")
     if isinstance(value, (bool, np.bool_)) or (
         isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
@@ -117,6 +125,8 @@ def _integer(name, value, *, minimum=1) -> int:
     n = int(value)
     if n < minimum:
         raise ValueError(f"{name} must be {words}, got {n}")
+    if n > _MAX_STEP:
+        raise ValueError(f"{name} must be an integer in [{minimum}, 2**63 - 1], got {n}")
     return n
 
 
@@ -157,9 +167,6 @@ def _schedule_arg(name, value) -> Callable:
             f"got {value!r} ({type(value).__name__})"
         )
     return value
-
-
-_MAX_STEP = np.iinfo(np.int64).max
 
 
 def _steps(k):
@@ -229,22 +236,47 @@ class Schedule:
         return f"{self._name}({', '.join(args)})"
 
 
-def _evaluate(schedule, k):
+def _evaluate(schedule, k, name):
     """A child ``schedule`` at the validated 1-D int64 steps ``k``, as a float64 array.
 
-    A callable that is not a :class:`Schedule` is called with the array once; if it cannot
-    take arrays (``if k < 10: ...`` raises on more than one step), once per step with an int.
+    An lrcore :class:`Schedule` is valid by construction: its closed form is evaluated directly.
+    Any other callable is called with the array once; if it cannot take arrays (``if k < 10:``
+    raises on more than one step), once per step with an int.  What it returns is checked, and
+    a value that is not a learning rate (NaN, infinite, negative, not a number) raises an error
+    naming the child, ``name`` (``"schedule"``, ``"schedules[1]"``).
     """
     if isinstance(schedule, Schedule):
-        out = schedule._lr(k)  # already validated: skip the child's checks
-    else:
-        try:
-            out = np.asarray(schedule(k), dtype=np.float64)
-        except Exception:  # a scalar-only callable
-            out = None
-        if out is None or out.shape not in (k.shape, ()):
-            out = np.array([float(schedule(int(i))) for i in k])
-    return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape)
+        out = np.asarray(schedule._lr(k), dtype=np.float64)  # already validated: no checks
+        return np.broadcast_to(out, k.shape)
+    try:
+        out = np.asarray(schedule(k))
+    except Exception:  # a scalar-only callable
+        out = None
+    if out is None or out.shape not in (k.shape, ()) or out.dtype.kind not in "iuf":
+        out = np.array([_returned_number(schedule(int(i)), name, i) for i in k])
+    out = np.broadcast_to(out.astype(np.float64, copy=False), k.shape)
+    bad = ~np.isfinite(out) | (out < 0)
+    if bad.any():
+        i = int(np.argmax(bad))  # the first offending step
+        raise ValueError(
+            f"{name} returned {float(out[i])!r} at k = {int(k[i])}; "
+            "a learning rate must be finite and >= 0"
+        )
+    return out
+
+
+def _returned_number(value, name, k) -> float:
+    """``float(value)``, or a TypeError naming the child ``name`` that returned it at step k."""
+    try:
+        number = None if isinstance(value, (str, bytes)) else float(value)  # not float("0.1")
+    except (TypeError, ValueError):
+        number = None
+    if number is None:
+        raise TypeError(
+            f"{name} returned {value!r} ({type(value).__name__}) at k = {int(k)}; "
+            "a learning rate must be a real number"
+        )
+    return number
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,8 +513,9 @@ class _CosineDecay(Schedule):
     def _lr(self, k):
         lr0, lr_end, until = self.lr0, self.lr_end, self.until
         t = np.minimum(k, until)  # hold ε_τ after τ
-        return lr_end + (lr0 - lr_end) * (1 + np.cos(np.pi * t / until)) / 2
-        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2
+        return lr_end + (lr0 - lr_end) * ((1 + np.cos(np.pi * t / until)) / 2)
+        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2, halved before the product (exact)
+        # so that ε_0 - ε_τ near the float maximum does not overflow
 
 
 def cosine_decay(lr0, *, until, lr_end=0.0) -> Schedule:
@@ -513,24 +546,26 @@ class _CosineRestarts(Schedule):
 
     def __init__(self, lr_max, period, mult, lr_min):
         self.lr_max, self.period, self.mult, self.lr_min = lr_max, period, mult, lr_min
+        # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i steps; with m >= 2
+        # at most 63 cycles start at a step k <= 2**63 - 1: list them, in exact integers
+        starts, lengths = [0], [period]
+        while mult > 1 and starts[-1] + lengths[-1] <= _MAX_STEP:
+            starts.append(starts[-1] + lengths[-1])
+            lengths.append(lengths[-1] * mult)
+        self._starts = np.array(starts, dtype=np.int64)
+        self._lengths = np.array(lengths, dtype=np.float64)  # the last may exceed int64
 
     def _cycle(self, k):
         """(T_cur, T_i): steps since the last restart and length of the current cycle."""
-        period, mult = self.period, self.mult
-        if mult == 1:
-            return k % period, period
-        # cycle i starts at N (m^i - 1)/(m - 1): torch's log formula gives i up to round-off,
-        # then one exact integer correction on each side
-        i = np.floor(np.log(k / period * (mult - 1) + 1) / np.log(mult)).astype(np.int64)
-        i = i + (period * (mult ** (i + 1) - 1) // (mult - 1) <= k)
-        i = i - (period * (mult**i - 1) // (mult - 1) > k)
-        start = period * (mult**i - 1) // (mult - 1)
-        return k - start, period * mult**i
+        if self.mult == 1:
+            return k % self.period, self.period
+        i = np.searchsorted(self._starts, k, side="right") - 1  # the cycle that holds k
+        return k - self._starts[i], self._lengths[i]
 
     def _lr(self, k):
         lr_max, lr_min = self.lr_max, self.lr_min
         t_cur, t_i = self._cycle(k)
-        return lr_min + (lr_max - lr_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2
+        return lr_min + (lr_max - lr_min) * ((1 + np.cos(np.pi * t_cur / t_i)) / 2)
         # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
 
 
@@ -569,7 +604,8 @@ class _Cyclic(Schedule):
         lr_min, lr_max, size, r = self.lr_min, self.lr_max, self._size, self._ratio
         cycle = np.floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
         x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
-        f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
+        with np.errstate(divide="ignore"):  # r rounds to 1 if down << up: then x <= r always
+            f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
         if self.mode == "triangular2":
             s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
         elif self.mode == "exp_range":
@@ -682,6 +718,11 @@ def one_cycle(lr_max, *, total, pct_start=0.3, div=25.0, final_div=1e4, anneal="
     final_div = _real("final_div", final_div, low=0, low_open=True)
     anneal = _choice("anneal", anneal, ("cos", "linear"))
     three_phase = _flag("three_phase", three_phase)
+    if not math.isfinite(lr_max / div / final_div):  # ε_0 = ε_max/div, ε_min = ε_0/final_div
+        raise ValueError(
+            "div and final_div must keep lr_max/div and lr_max/div/final_div finite, "
+            f"got lr_max={lr_max!r}, div={div!r}, final_div={final_div!r}"
+        )
     ends = _one_cycle_ends(total, pct_start, three_phase)
     if ends[0] <= 0:  # torch would divide 0 by 0 at k = 0
         raise ValueError(
@@ -707,7 +748,7 @@ class _Warmup(Schedule):
 
     def __init__(self, schedule, steps, lr_start):
         self.schedule, self.steps, self.lr_start = schedule, steps, lr_start
-        self._lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64))[0])  # s(0), at k = W
+        self._lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64), "schedule")[0])  # s(0)
 
     def _repr_head(self):
         return [repr(self.schedule)]
@@ -715,7 +756,7 @@ class _Warmup(Schedule):
     def _lr(self, k):
         lr_start, lr_peak, steps = self.lr_start, self._lr_peak, self.steps
         ramp = lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to s(0)
-        after = _evaluate(self.schedule, np.maximum(k - steps, 0))  # then s(k - W)
+        after = _evaluate(self.schedule, np.maximum(k - steps, 0), "schedule")  # s(k - W)
         return np.where(k < steps, ramp, after)
 
 
@@ -761,7 +802,7 @@ class _Join(Schedule):
         for i, (schedule, start) in enumerate(zip(self.schedules, self._starts)):
             mask = piece == i
             if mask.any():  # each schedule evaluated once, on its own steps
-                out[mask] = _evaluate(schedule, k[mask] - start)  # s_i(k - b_i)
+                out[mask] = _evaluate(schedule, k[mask] - start, f"schedules[{i}]")  # s_i(k-b_i)
         return out
 
 
@@ -805,8 +846,9 @@ class _ExponentialRange(Schedule):
     def _lr(self, k):
         lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
         k = np.minimum(k, last)
-        lr = lr_start * (lr_end / lr_start) ** (k / last)  # ε_k = ε_start (ε_end/ε_start)^(k/(S-1))
-        return np.where(k == last, lr_end, lr)  # the last step is exactly ε_end
+        t = k / last  # t = k/(S-1)
+        lr = lr_start ** (1 - t) * lr_end**t  # ε_k = ε_start^(1-t) ε_end^t
+        return np.where(k == 0, lr_start, np.where(k == last, lr_end, lr))  # both ends exact
 
 
 def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
@@ -814,6 +856,9 @@ def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
 
     ``S = steps`` (>= 2) learning rates from ``lr_start`` (k = 0) to ``lr_end`` (k = S - 1),
     both hit exactly; ``lr_end`` is held after.  Requires ``0 < lr_start < lr_end``.
+    Computed as the weighted geometric mean ``ε_start^(1-t) ε_end^t`` (t = k/(S-1)), whose
+    factors lie between 1 and the ends: no overflow even when ``ε_end/ε_start`` exceeds the
+    largest float (``exponential_range(1e-300, 1e10, steps=5)(2)`` is 1e-145).
 
     >>> lr = exponential_range(1e-5, 1.0, steps=6)
     >>> [round(lr(k), 6) for k in range(6)]
@@ -939,6 +984,11 @@ class ReduceLROnPlateau:
             raise TypeError(
                 f"metric must be a real number, got {metric!r} ({type(metric).__name__})"
             ) from None
+        except OverflowError:  # an int (or Fraction) beyond the float range, e.g. 10**400
+            raise ValueError(
+                "metric must be a real number within the float range (|metric| <= 1.8e308), "
+                f"got {repr(metric)[:20]}... ({type(metric).__name__}, too large for a float)"
+            ) from None
         self.last_epoch += 1
         if not math.isfinite(current):
             self.n_nonfinite += 1
@@ -967,14 +1017,51 @@ class ReduceLROnPlateau:
         return d
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore hyper-parameters and state from :meth:`state_dict` (after a JSON trip)."""
-        missing = [n for n in self._fields + self._state if n not in state]
+        """Restore hyper-parameters and state from :meth:`state_dict` (after a JSON trip).
+
+        Only a state that :meth:`step` can reach is accepted: a dict with exactly the keys of
+        :meth:`state_dict`, valid hyper-parameters, and a state consistent with them
+        (``cooldown_counter <= cooldown``, ``num_bad_epochs <= patience``...).  Otherwise
+        nothing changes and the error names the offending key.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state must be a dict from state_dict(), got {state!r} ({type(state).__name__})"
+            )
+        keys = self._fields + self._state
+        missing = [n for n in keys if n not in state]
         if missing:
             raise ValueError(f"state is missing the keys {missing}")
+        unknown = [n for n in state if n not in keys]
+        if unknown:
+            raise ValueError(f"state has unknown keys {unknown}; the keys are {list(keys)}")
         fresh = ReduceLROnPlateau(**{n: state[n] for n in self._fields})  # validates
         fresh.lr = _real("lr", state["lr"], low=0)
         if state["best"] is not None:
             fresh.best = _real("best", state["best"])
         for name in ("num_bad_epochs", "cooldown_counter", "n_nonfinite", "last_epoch"):
             setattr(fresh, name, _integer(name, state[name], minimum=0))
+        fresh._check_reachable(state)
         self.__dict__.update(fresh.__dict__)  # all or nothing
+
+    def _check_reachable(self, state) -> None:
+        """Raise ValueError unless this (freshly loaded) state is one that step() can reach."""
+        seen_finite = self.n_nonfinite < self.last_epoch  # best is set by the first finite one
+        rules = [  # (key, holds, what it must be)
+            ("num_bad_epochs", self.num_bad_epochs <= self.patience,
+             f"<= patience = {self.patience}"),
+            ("cooldown_counter", self.cooldown_counter <= self.cooldown,
+             f"<= cooldown = {self.cooldown}"),
+            ("n_nonfinite", self.n_nonfinite <= self.last_epoch,
+             f"<= last_epoch = {self.last_epoch}"),
+            ("lr", min(self.lr0, self.lr_min) <= self.lr <= self.lr0,
+             f"in [min(lr0, lr_min), lr0] = [{min(self.lr0, self.lr_min)!r}, {self.lr0!r}]"),
+            ("best", (state["best"] is not None) == seen_finite,
+             "None exactly when no finite metric has been seen (n_nonfinite == last_epoch = "
+             f"{self.last_epoch})"),
+        ]
+        for key, holds, rule in rules:
+            if not holds:
+                raise ValueError(
+                    f"{key} must be {rule} in a state that step() can reach, got {state[key]!r}"
+                )

@@ -2,6 +2,7 @@
 
 import json
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -249,3 +250,63 @@ def test_accepts_numpy_metrics_and_reports_lr():
     assert p.step(np.float32(1.0)) == 0.1 and p.step(np.array(2.0)) == pytest.approx(0.01)
     assert p.lr == pytest.approx(0.01) and p.last_epoch == 2
     assert repr(p).startswith("ReduceLROnPlateau(lr0=0.1, factor=0.1, patience=0")
+
+
+@pytest.mark.parametrize("metric", [10**400, -(10**400), Fraction(10**400, 3)],
+                         ids=["10**400", "-10**400", "Fraction(10**400, 3)"])
+def test_a_metric_beyond_the_float_range_is_named(metric):
+    """float(10**400) raised a bare OverflowError ("int too large to convert to float")."""
+    p = ReduceLROnPlateau(0.1)
+    with pytest.raises(ValueError, match=r"metric must be a real number within the float range"):
+        p.step(metric)
+    assert p.last_epoch == 0  # nothing recorded
+
+
+def reached_state(**changes):
+    """A state that step() reached (cooldown 2, patience 1, one reduction), then edited."""
+    p = ReduceLROnPlateau(0.1, factor=0.5, patience=1, cooldown=2, lr_min=0.01)
+    for metric in [1.0, 2.0, 2.0, math.nan]:
+        p.step(metric)
+    return {**p.state_dict(), **changes}
+
+
+BAD_STATES = [  # (state, exception, words the message must contain)
+    (None, TypeError, r"state must be a dict from state_dict\(\), got None"),
+    ([("lr", 0.1)], TypeError, r"state must be a dict"),
+    ("lr=0.1", TypeError, r"state must be a dict"),
+    ({"lr": 0.1}, ValueError, r"state is missing the keys"),
+    (reached_state(patiance=3), ValueError, r"state has unknown keys \['patiance'\]"),
+    (reached_state(cooldown_counter=3), ValueError,
+     r"cooldown_counter must be <= cooldown = 2 .*got 3"),
+    (reached_state(num_bad_epochs=2), ValueError, r"num_bad_epochs must be <= patience = 1"),
+    (reached_state(n_nonfinite=5), ValueError, r"n_nonfinite must be <= last_epoch = 4"),
+    (reached_state(lr=0.2), ValueError, r"lr must be in \[min\(lr0, lr_min\), lr0\] = "
+                                        r"\[0\.01, 0\.1\].*got 0\.2"),
+    (reached_state(lr=0.001), ValueError, r"lr must be in \[min\(lr0, lr_min\), lr0\]"),
+    (reached_state(best=None), ValueError, r"best must be None exactly when"),
+    (reached_state(last_epoch=1, n_nonfinite=1), ValueError, r"best must be None exactly when"),
+    (reached_state(cooldown_counter=-1), ValueError, r"cooldown_counter"),
+    (reached_state(cooldown_counter=1.5), NotIntegerError, r"cooldown_counter"),
+    (reached_state(lr="0.1"), TypeError, r"\blr\b"),
+    (reached_state(best=math.nan), ValueError, r"\bbest\b"),
+    (reached_state(cooldown=-1), ValueError, r"\bcooldown\b"),
+]
+
+
+@pytest.mark.parametrize("state, exc, match", BAD_STATES)
+def test_load_state_dict_refuses_a_state_step_cannot_reach(state, exc, match):
+    p = ReduceLROnPlateau(0.3, patience=5)
+    before = p.state_dict()
+    with pytest.raises(exc, match=match):
+        p.load_state_dict(state)
+    assert p.state_dict() == before  # all or nothing
+
+
+def test_a_reached_state_loads():
+    p = ReduceLROnPlateau(1.0)
+    p.load_state_dict(reached_state())
+    assert p.state_dict() == reached_state() and p.cooldown_counter == 1
+    fresh = ReduceLROnPlateau(0.1, lr_min=0.5)  # lr0 < lr_min: lr stays at lr0
+    fresh.step(math.inf)
+    p.load_state_dict(fresh.state_dict())
+    assert p.best == math.inf and p.lr == 0.1

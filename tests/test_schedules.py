@@ -376,7 +376,7 @@ def test_cosine_restarts_matches_torch_tcur_loop(lr_max, period, mult, floor):
 
 
 def test_cosine_restarts_cycle_boundaries_are_exact():
-    # cycle starts: N (m^i - 1)/(m - 1); the float log formula must not be off by one there
+    # cycle starts: N (m^i - 1)/(m - 1); the lookup of the cycle must not be off by one there
     for period, mult in [(1, 2), (3, 3), (7, 2), (10, 5), (1, 10)]:
         lr = cosine_restarts(1.0, period=period, mult=mult)
         starts = [period * (mult**i - 1) // (mult - 1) for i in range(1, 12)]
@@ -388,6 +388,54 @@ def test_cosine_restarts_cycle_boundaries_are_exact():
         assert np.array_equal(lr(big), [lr(int(k)) for k in big])
     lr = cosine_restarts(0.1, period=10)
     assert lr(10) == lr(20) == 0.1 and lr(9) < 0.1  # first restart at k = period
+
+
+def ref_restart_position(period, mult, k):
+    """(T_cur, T_i) in exact Python integers: walk the cycles N, N m, N m^2, ..."""
+    if mult == 1:
+        return k % period, period
+    start, length = 0, period
+    while start + length <= k:
+        start, length = start + length, length * mult
+    return k - start, length
+
+
+@FAST
+@given(period=st.one_of(st.integers(1, 50), st.integers(1, 2**63 - 1)),
+       mult=st.one_of(st.integers(1, 5), st.integers(1, 2**63 - 1)),
+       k=st.lists(st.one_of(st.integers(0, 10**4), st.integers(2**59, 2**63 - 1)),
+                  min_size=1, max_size=20))
+def test_cosine_restarts_is_exact_up_to_the_last_step(period, mult, k):
+    """Cycle starts overflowed int64 near k = 2**63 (wrong values, NaN at k = 2**63 - 1 for
+    period=1, mult=2) and a period or mult beyond int64 raised OverflowError: the cycles are
+    now found in a table of exact starts, whatever the step."""
+    lr = cosine_restarts(1.0, period=period, mult=mult)
+    got = lr(np.array(k, dtype=np.int64))
+    expected = []
+    for step in k:
+        t_cur, t_i = ref_restart_position(period, mult, step)
+        expected.append((1 + math.cos(math.pi * (float(t_cur) / float(t_i)))) / 2)
+    assert_close(got, expected)
+    assert np.all(np.isfinite(got))
+
+
+def test_cosine_schedules_near_the_float_maximum():
+    """(ε_0 - ε_τ)(1 + cos)/2 overflowed to inf for ε_0 near the largest float; halving first
+    is exact, so ordinary values keep their bits."""
+    assert cosine_decay(1e308, until=10)(0) == 1e308
+    expected = 1.7e308 * (1 - math.cos(math.pi / 10)) / 2  # ε_τ + (0 - ε_τ)(1 + cos)/2
+    assert cosine_decay(1e-300, until=10, lr_end=1.7e308)(1) == pytest.approx(expected)
+    assert cosine_restarts(1e308, period=10, mult=2)(10) == 1e308
+    v = values(cosine_decay(1.7e308, until=10, lr_end=1e-3), 12)
+    assert np.all(np.isfinite(v)) and v[-1] == 1e-3
+
+
+def test_cyclic_with_a_tiny_down_phase_leaks_no_warning():
+    """up = 2**62, down = 1: r = up/T rounds to 1, and the unused branch divided by 0
+    (a RuntimeWarning, an error under the test suite's -W error)."""
+    lr = cyclic(0.0, 0.1, half_cycle=2**62, half_cycle_down=1)
+    v = lr(np.array([0, 2**61, 2**62 - 1, 2**63 - 1]))
+    assert np.all(np.isfinite(v)) and v[1] == pytest.approx(0.05)
 
 
 @FAST
@@ -483,6 +531,21 @@ def test_linear_range_matches_linspace_and_hits_both_ends(lo, span, steps):
     got = values(lr, steps)
     assert_close(got, np.linspace(lo, hi, steps), scale=hi)
     assert got[0] == lo and got[-1] == hi and lr(0) == lo and lr(steps - 1) == hi
+
+
+@pytest.mark.parametrize("lo, hi, steps, k, expected", [
+    (1e-300, 1e10, 5, 2, 1e-145),  # ε_end/ε_start = 1e310 overflows a float
+    (1e-300, 1e300, 3, 1, 1.0),
+    (1e-320, 10.0, 3, 1, math.exp((math.log(1e-320) + math.log(10.0)) / 2)),  # subnormal start
+    (1e-6, 1e308, 3, 1, 1e151),
+])
+def test_exponential_range_does_not_overflow(lo, hi, steps, k, expected):
+    """ε_k = ε_start^(1-t) ε_end^t: each factor lies between 1 and an end, so a sweep whose
+    ratio ε_end/ε_start exceeds the largest float stays finite (it gave inf)."""
+    lr = exponential_range(lo, hi, steps=steps)
+    v = values(lr, steps)
+    assert lr(k) == pytest.approx(expected, rel=1e-12)
+    assert np.all(np.isfinite(v)) and v[0] == lo and v[-1] == hi and np.all(np.diff(v) > 0)
 
 
 def test_ranges_hold_their_end_after_the_sweep():
@@ -844,6 +907,30 @@ INVALID = [
     bad(join, ValueError, "boundaries", [constant(0.1)] * 2, [0]),
     bad(join, NotIntegerError, "boundaries", [constant(0.1)] * 2, [2.5]),
     bad(warmup, TypeError, "schedule", 0.1, steps=10),
+    # counts of steps beyond the last step k can reach (int64), and mult: refused, not overflowed
+    bad(step_decay, ValueError, r"every must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        factor=0.5, every=2**63),
+    bad(cosine_decay, ValueError, r"until must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        until=10**19),
+    bad(cosine_restarts, ValueError, r"period must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        period=10**19),
+    bad(cosine_restarts, ValueError, r"mult must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        period=10, mult=10**20),
+    bad(cyclic, ValueError, r"half_cycle must be an integer in \[1, 2\*\*63 - 1\]", 0.0, 0.1,
+        half_cycle=2**64),
+    bad(one_cycle, ValueError, r"total must be an integer in \[1, 2\*\*63 - 1\]", 0.1,
+        total=10**19),
+    bad(warmup, ValueError, r"steps must be an integer in \[1, 2\*\*63 - 1\]", constant(0.1),
+        steps=10**19),
+    bad(exponential_range, ValueError, r"steps must be an integer in \[2, 2\*\*63 - 1\]", 1e-3,
+        1.0, steps=10**19),
+    bad(join, ValueError, r"boundaries must be an integer in \[1, 2\*\*63 - 1\]",
+        [constant(0.1)] * 2, [10**19]),
+    bad(multistep_decay, ValueError, r"milestones must be an integer in \[0, 2\*\*63 - 1\]", 0.1,
+        milestones=[3, 2**63], factor=0.5),
+    # one_cycle: ε_0 = lr_max/div and ε_min = ε_0/final_div must be finite floats
+    bad(one_cycle, ValueError, "div and final_div", 0.1, total=100, div=1e-320),
+    bad(one_cycle, ValueError, "div and final_div", 1e300, total=100, final_div=1e-10),
 ]
 
 
@@ -908,3 +995,117 @@ def test_steps_beyond_int64_are_refused(k):
     """Steps are int64 inside: a larger one is refused rather than wrapped to a negative step."""
     with pytest.raises(ValueError, match=r"k must be a step in \[0, 2\*\*63 - 1\]"):
         step_decay(0.1, factor=0.5, every=10)(k)
+
+
+# ------------------------------------------------------------------------------------------
+# A user's callable inside warmup/join: what it returns is checked
+# ------------------------------------------------------------------------------------------
+
+def negative_after_5(k):
+    return np.where(np.asarray(k) < 5, 0.1, -0.1)
+
+
+CHILD_RETURNS = [  # (call, exception, words the message must contain)
+    (lambda: warmup(lambda k: -0.1, steps=3), ValueError,
+     r"schedule returned -0\.1 at k = 0; a learning rate must be finite and >= 0"),
+    (lambda: warmup(lambda k: math.nan, steps=3), ValueError, r"schedule returned nan at k = 0"),
+    (lambda: warmup(negative_after_5, steps=3)(10), ValueError,
+     r"schedule returned -0\.1 at k = 7"),
+    (lambda: warmup(negative_after_5, steps=3)(np.arange(20)), ValueError,
+     r"schedule returned -0\.1 at k = 5"),
+    (lambda: join([constant(0.1), lambda k: -0.1], [10])(13), ValueError,
+     r"schedules\[1\] returned -0\.1 at k = 3; a learning rate must be finite and >= 0"),
+    (lambda: join([constant(0.1), lambda k: math.inf], [10])(np.arange(12)), ValueError,
+     r"schedules\[1\] returned inf at k = 0"),
+    (lambda: join([lambda k: 0.1 if k < 4 else math.nan, constant(0.1)], [10])(np.arange(12)),
+     ValueError, r"schedules\[0\] returned nan at k = 4"),  # a scalar-only callable
+    (lambda: join([constant(0.1), lambda k: "a"], [2])(5), TypeError,
+     r"schedules\[1\] returned 'a' \(str\) at k = 3; a learning rate must be a real number"),
+    (lambda: warmup(lambda k: None, steps=3), TypeError, r"schedule returned None \(NoneType\)"),
+    (lambda: warmup(lambda k: "0.1", steps=3), TypeError, r"schedule returned '0\.1' \(str\)"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", CHILD_RETURNS)
+def test_a_callable_that_returns_no_learning_rate_is_named(call, exc, match):
+    """NaN, inf or negative rates from a user's callable passed silently into training."""
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_valid_callables_and_zero_rates_are_accepted():
+    assert warmup(lambda k: 0.0, steps=2)(5) == 0.0  # a rate of 0 is a learning rate
+    lr = join([constant(0.1), lambda k: 0.01 * np.ones(np.shape(k))], [3])
+    assert lr(np.arange(5)).tolist() == [0.1, 0.1, 0.1, 0.01, 0.01]
+
+
+# ------------------------------------------------------------------------------------------
+# Property: a scalar step and an array of steps give the same bits, for every schedule
+# ------------------------------------------------------------------------------------------
+
+pos = st.floats(1e-8, 10.0)
+counts = st.one_of(st.integers(1, 300), st.integers(1, 2**62))  # every, until, period, ...
+unit = st.floats(0.0, 1.0)
+
+
+@st.composite
+def one_cycles(draw):
+    total = draw(st.integers(20, 10**6))
+    return one_cycle(draw(pos), total=total, pct_start=draw(st.floats(0.1, 0.45)),
+                     div=draw(st.floats(1.0, 100.0)), final_div=draw(st.floats(1.0, 1e5)),
+                     anneal=draw(st.sampled_from(["cos", "linear"])),
+                     three_phase=draw(st.booleans()))
+
+
+@st.composite
+def ranges(draw, factory):
+    lo = draw(pos)
+    return factory(lo, lo * draw(st.floats(1.001, 1e8)), steps=draw(st.integers(2, 10**6)))
+
+
+leaf_schedules = st.one_of(
+    st.builds(constant, pos),
+    st.builds(lambda a, f, n: step_decay(a, factor=f, every=n), pos, factors, counts),
+    st.builds(lambda a, f, m: multistep_decay(a, milestones=m, factor=f), pos, factors,
+              st.lists(st.integers(0, 10**6), max_size=5, unique=True).map(sorted)),
+    st.builds(lambda a, f, n, s: exponential_decay(a, factor=f, every=n, staircase=s),
+              pos, factors, counts, st.booleans()),
+    st.builds(lambda a, r, n: linear_decay(a, lr_end=a * r, until=n), pos, st.floats(0, 2),
+              counts),
+    st.builds(lambda a, n, p, r: polynomial_decay(a, until=n, power=p, lr_end=a * r),
+              pos, counts, st.floats(0.1, 4.0), unit),
+    st.builds(lambda a, r, n, s: inverse_time_decay(a, rate=r, every=n, staircase=s),
+              pos, st.floats(0, 10), counts, st.booleans()),
+    st.builds(lambda a, n, r: cosine_decay(a, until=n, lr_end=a * r), pos, counts, unit),
+    st.builds(lambda a, n, m, r: cosine_restarts(a, period=n, mult=m, lr_min=a * r),
+              pos, counts, st.one_of(st.integers(1, 4), st.integers(1, 2**62)), unit),
+    st.builds(lambda a, r, up, down, mode, g: cyclic(a * r, a, half_cycle=up,
+                                                     half_cycle_down=down, mode=mode, gamma=g),
+              pos, unit, counts, st.one_of(st.none(), counts),
+              st.sampled_from(["triangular", "triangular2", "exp_range"]), st.floats(0.9, 1.0)),
+    one_cycles(),
+    ranges(exponential_range),
+    ranges(linear_range),
+)
+all_schedules = st.one_of(
+    leaf_schedules,
+    st.builds(lambda s, n, r: warmup(s, steps=n, lr_start=r * s(0)), leaf_schedules, counts,
+              unit),
+    st.builds(lambda ss, b: join(ss, b), st.lists(leaf_schedules, min_size=3, max_size=3),
+              st.lists(st.integers(1, 10**6), min_size=2, max_size=2, unique=True).map(sorted)),
+)
+any_steps = st.lists(st.one_of(st.integers(0, 2000), st.integers(0, 2**63 - 1)),
+                     min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lr=all_schedules, k=any_steps)
+def test_scalar_and_array_give_the_same_bits_for_any_schedule(lr, k):
+    """For every public schedule, random valid hyper-parameters and random steps (up to the
+    last int64 step): ``lr(k) == lr(np.array(ks))[i]`` bit for bit. It holds by construction
+    (a scalar is evaluated as an array of one step); this guards it, and that every value is
+    a learning rate (finite, >= 0) even at extreme steps."""
+    array = lr(np.array(k, dtype=np.int64))
+    scalars = np.array([lr(step) for step in k])
+    assert np.array_equal(scalars.view(np.int64), array.view(np.int64))  # bits, -0.0 included
+    assert np.all(np.isfinite(array)) and np.all(array >= 0)
