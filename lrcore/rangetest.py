@@ -69,7 +69,7 @@ import numpy as np
 from .backend import to_numpy
 from .models import DenseModel
 from .schedules import exponential_range, linear_range
-from .training import _Engine, _check_int, _is_real, _setup
+from .training import MAX_RECORD_BYTES, RECORD_BYTES, _Engine, _check_int, _is_real, _setup
 
 __all__ = ["RangeTest", "range_test", "centred_smooth", "ema_smooth", "smoothed_diverged",
            "valley_index", "SUGGESTIONS"]
@@ -369,7 +369,8 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
         raise ValueError(f"beta must be in [0, 1); got {beta!r}")
     if not _is_real(momentum) or not 0 <= momentum < 1:
         raise ValueError(f"momentum must be a float in [0, 1); got {momentum!r}")
-    steps = _check_int(steps, "steps", _MIN_STEPS)
+    # at most what train records in its memory limit (the table of rates comes first)
+    steps = _check_int(steps, "steps", _MIN_STEPS, MAX_RECORD_BYTES // RECORD_BYTES)
     schedule = (exponential_range if mode == "exp" else linear_range)(lr_start, lr_end, steps=steps)
     lrs = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
     s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,
