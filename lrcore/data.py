@@ -21,6 +21,7 @@ import math
 import os
 import struct
 import urllib.request
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -523,6 +524,16 @@ _IDX_DTYPES = {
 }
 
 
+#: The most dimensions a NumPy array can have (an IDX header may declare up to 255).
+_MAX_NDIM = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+
+
+def _check_path(path, name: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike path; got {type(path).__name__}")
+    return Path(path)
+
+
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (the format of MNIST), plain or gzip-compressed; no pickle involved.
 
@@ -532,8 +543,12 @@ def read_idx(path) -> np.ndarray:
     recognised by its magic bytes, whatever the file name.
 
     Returns a new array in native byte order with shape ``(d_1, …, d_ndim)``. Raises
-    ``ValueError`` naming the file for a bad magic number, an unknown type code, a truncated
-    header or payload, trailing bytes after the payload, or a corrupt gzip stream.
+    ``ValueError`` naming the file and what is wrong for: a corrupt or truncated gzip/deflate
+    stream; a bad magic number (not two zero bytes, an unknown type code, 0 dimensions, or more
+    dimensions than a NumPy array can have); a truncated header or payload; trailing bytes
+    after the payload; sizes whose array NumPy cannot address. A missing file raises
+    ``FileNotFoundError`` (an ``OSError`` naming the path), a ``path`` that is not a str or
+    ``os.PathLike`` ``TypeError``.
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "labels.idx")
@@ -542,27 +557,32 @@ def read_idx(path) -> np.ndarray:
     >>> read_idx(path)
     array([7, 2, 1], dtype=uint8)
     """
-    p = Path(path)
+    p = _check_path(path, "path")
     with open(p, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
             raise ValueError(f"{p}: corrupt gzip stream ({exc})") from None
     if len(raw) < 4:
         raise ValueError(f"{p}: truncated IDX header ({len(raw)} bytes; the magic number needs 4)")
     zero, code, ndim = raw[:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or code not in _IDX_DTYPES or ndim == 0:
-        raise ValueError(f"{p}: bad IDX magic number 0x{raw[:4].hex()} (expected 0x0000TTNN with "
-                         f"type code TT in {{08, 09, 0B, 0C, 0D, 0E}} and NN >= 1 dimensions)")
+    problem = ("it does not start with two zero bytes" if zero != b"\x00\x00"
+               else f"unknown type code 0x{code:02X}" if code not in _IDX_DTYPES
+               else "0 dimensions" if ndim == 0
+               else f"{ndim} dimensions, more than the {_MAX_NDIM} a NumPy array can have"
+               if ndim > _MAX_NDIM else None)
+    if problem:
+        raise ValueError(f"{p}: bad IDX magic number 0x{raw[:4].hex()}: {problem} (expected 0x0000TTNN "
+                         f"with type code TT in {{08, 09, 0B, 0C, 0D, 0E}} and 1 <= NN <= {_MAX_NDIM})")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"{p}: truncated IDX header: {ndim} dimensions need {header} bytes, "
                          f"the file has {len(raw)}")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = _IDX_DTYPES[code]
-    expected = math.prod(shape) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # a Python int: cannot overflow
     found = len(raw) - header
     if found < expected:
         raise ValueError(f"{p}: truncated IDX payload: shape {shape} of {dtype.name} needs "
@@ -570,6 +590,9 @@ def read_idx(path) -> np.ndarray:
     if found > expected:
         raise ValueError(f"{p}: oversized IDX payload: shape {shape} of {dtype.name} needs "
                          f"{expected} bytes, found {found} ({found - expected} trailing bytes)")
+    if math.prod(d for d in shape if d) * dtype.itemsize > np.iinfo(np.intp).max:
+        raise ValueError(f"{p}: IDX sizes {shape} describe an empty array whose other sizes "
+                         f"exceed what NumPy can address")
     data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=header)
     return data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
 

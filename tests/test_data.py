@@ -327,7 +327,7 @@ def test_datasets_are_unchanged_bit_for_bit(make, digest):
     Portable: the digits are integers standardized by exact IEEE operations and NumPy's fixed
     pairwise sums; the spirals' float64 sin/cos may differ in the last bit on another CPU (or with
     NumPy's SIMD at its baseline, where this digest was checked too), but the arrays are stored as
-    float32, which rounds such differences away.
+    float32, which absorbs them (a flip needs a value within ~1e-16 of a float32 rounding boundary).
     """
     assert _sha256_of_arrays(make()) == digest
 
@@ -359,6 +359,10 @@ def test_idx_round_trip(tmp_path, dtype, compress):
     b[0] = 0  # a writable copy
 
 
+_GZIP_HEADER = gzip.compress(b"", mtime=0)[:10]
+_LABELS = bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1])  # a valid IDX file: labels 7, 2, 1
+
+
 @pytest.mark.parametrize("raw, match", [
     (b"\x00\x00", "truncated IDX header"),
     (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "bad IDX magic number 0x01000801"),
@@ -369,13 +373,50 @@ def test_idx_round_trip(tmp_path, dtype, compress):
     (b"\x00\x00\x0c\x01\x00\x00\x00\x01\x01\x02", "truncated IDX payload: .*int32 needs 4 bytes"),
     (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "oversized IDX payload: .*1 trailing bytes"),
     (b"\x1f\x8b\x08\x00garbage", "corrupt gzip stream"),
+    # a valid gzip header, then a deflate block of the reserved type 3: zlib.error before
+    (_GZIP_HEADER + b"\x07" + bytes(8), r"corrupt gzip stream \(Error -3 .*invalid block type"),
+    (_GZIP_HEADER + b"\xff" * 20, "corrupt gzip stream"),
+    (gzip.compress(_LABELS)[:-8] + bytes(8), r"corrupt gzip stream \(CRC check failed"),
+    (gzip.compress(_LABELS) + b"junk", "corrupt gzip stream"),
+    (b"\x00\x00\x08\x00", "bad IDX magic number 0x00000800: 0 dimensions"),
+    (b"\x00\x00\x07\x01", "bad IDX magic number 0x00000701: unknown type code 0x07"),
+    (b"\x00\x01\x08\x01", "bad IDX magic number 0x00010801: it does not start with two zero bytes"),
+    # more dimensions than NumPy allows: a NumPy "maximum supported dimension" error before
+    (b"\x00\x00\x08\x41" + struct.pack(">65I", *[1] * 65) + b"\x05",
+     r"bad IDX magic number 0x00000841: 65 dimensions, more than the \d+ a NumPy array"),
+    (b"\x00\x00\x08\xff" + struct.pack(">255I", *[1] * 255) + b"\x05", "255 dimensions, more than"),
+    # sizes whose product is astronomically larger than the file (a Python int: no overflow)
+    (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2**32 - 1] * 4),
+     "truncated IDX payload: shape .4294967295, .* of float64 needs 2722258932832206508135981771861358805000 bytes, found 0"),
+    # an empty array (one size 0) whose other sizes overflow NumPy's byte count: "array is too big" before
+    (b"\x00\x00\x0e\x03" + struct.pack(">3I", 0, 2**31, 2**31),
+     r"IDX sizes \(0, 2147483648, 2147483648\) describe an empty array whose other sizes exceed"),
 ])
 def test_idx_errors(tmp_path, raw, match):
     path = tmp_path / "bad.idx"
     path.write_bytes(raw)
     with pytest.raises(ValueError, match=match) as info:
         read_idx(path)
-    assert "bad.idx" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("path, exc, match", [
+    (None, TypeError, "path must be a str or os.PathLike path; got NoneType"),
+    (3, TypeError, "path must be a str or os.PathLike path; got int"),
+    (b"labels.idx", TypeError, "path must be a str or os.PathLike path; got bytes"),
+    ("no/such/file.idx", FileNotFoundError, "no/such/file.idx"),
+])
+def test_idx_path_errors(path, exc, match):
+    with pytest.raises(exc, match=match):
+        read_idx(path)
+
+
+def test_idx_dimension_limits(tmp_path):
+    path = tmp_path / "many.idx"
+    path.write_bytes(_idx_bytes(np.ones((1,) * data._MAX_NDIM, dtype=np.uint8)))
+    assert read_idx(path).shape == (1,) * data._MAX_NDIM
+    path.write_bytes(_idx_bytes(np.ones((0, 5), dtype=np.uint8)))  # an empty array is valid IDX
+    assert read_idx(path).shape == (0, 5)
 
 
 def test_idx_truncated_gzip(tmp_path):
