@@ -235,8 +235,10 @@ class Dataset:
 # --------------------------------------------------------------------------------------------
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed}")
     return int(seed)
 
 

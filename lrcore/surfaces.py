@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from .data import _check_int, _check_real  # the same argument checks as the data module
+from .data import _check_int, _check_real, _check_seed  # the same argument checks as the data module
 
 __all__ = ["Surface", "saddle", "monkey_saddle", "two_minima", "rosenbrock", "SURFACES",
            "Trajectory", "descend", "escape_step"]
@@ -191,8 +191,7 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
     steps = _check_int(steps, "steps", 1)
     noise = _check_real(noise, "noise", positive=False)
     bound = _check_real(bound, "bound", positive=True)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    seed = _check_seed(seed)
     try:
         theta0 = np.array(start, dtype=float)
     except (TypeError, ValueError):
@@ -228,8 +227,8 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
         values = surface.f(points[..., 0], points[..., 1])
     if single:
         return Trajectory(points[:, 0], values[:, 0], lrs, int(diverged_at[0]), surface.name,
-                          noise, int(seed), bound)
-    return Trajectory(points, values, lrs, diverged_at, surface.name, noise, int(seed), bound)
+                          noise, seed, bound)
+    return Trajectory(points, values, lrs, diverged_at, surface.name, noise, seed, bound)
 
 
 def escape_step(trajectory, *, radius: float, center=(0.0, 0.0)):

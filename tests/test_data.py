@@ -177,9 +177,20 @@ def test_digits_val_fraction_validated(bad, exc):
         load_digits(val_fraction=bad)
 
 
-def test_digits_seed_validated():
-    with pytest.raises(TypeError, match="seed"):
-        load_digits(seed=-1)
+@pytest.mark.parametrize("make", [load_digits, make_spirals, make_least_squares,
+                                  lambda seed: load_mnist("unused", seed=seed)],
+                         ids=["load_digits", "make_spirals", "make_least_squares", "load_mnist"])
+@pytest.mark.parametrize("seed, exc, match", [
+    (-1, ValueError, "seed must be a non-negative int; got -1"),  # a wrong value (was TypeError)
+    (np.int64(-3), ValueError, "seed must be a non-negative int; got -3"),
+    (1.0, TypeError, "seed must be a non-negative int; got 1.0"),
+    (True, TypeError, "seed must be a non-negative int; got True"),
+    ("0", TypeError, "seed must be a non-negative int; got '0'"),
+    (None, TypeError, "seed must be a non-negative int; got None"),
+])
+def test_seed_validated(make, seed, exc, match):
+    with pytest.raises(exc, match=match):
+        make(seed=seed)
 
 
 def test_digits_corrupt_file_is_detected(tmp_path):

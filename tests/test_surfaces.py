@@ -175,7 +175,8 @@ def test_escape_step():
     (dict(start=np.zeros((2, 3))), ValueError, "start must have shape"),
     (dict(start=[np.nan, 0.0]), ValueError, "start must be finite"),
     (dict(start=[[1.0], [1.0, 2.0]]), TypeError, "start must be an array"),
-    (dict(seed=-1), TypeError, "seed"),
+    (dict(seed=-1), ValueError, "seed must be a non-negative int; got -1"),
+    (dict(seed=1.5), TypeError, "seed must be a non-negative int; got 1.5"),
     (dict(bound=0.0), ValueError, "bound"),
     (dict(surface=lambda x, y: x), TypeError, "surface must be"),
 ])
