@@ -673,6 +673,36 @@ def _mnist_file(folder: Path, name: str, *, kind: str, download: bool, verify: b
     return path
 
 
+def _check_checksums(checksums) -> dict:
+    """``checksums``: a dict ``{file name: sha256 as 64 hex digits}``."""
+    if not isinstance(checksums, dict):
+        raise TypeError(f"checksums must be a dict {{filename: sha256}} or None; "
+                        f"got {type(checksums).__name__}")
+    for name, digest in checksums.items():
+        if not isinstance(name, str) or not isinstance(digest, str):
+            raise TypeError(f"checksums must map file names (str) to sha256 hex digests (str); "
+                            f"got {name!r}: {digest!r}")
+        if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+            raise ValueError(f"checksums[{name!r}] must be a sha256 digest of 64 hex digits; "
+                             f"got {digest!r}")
+    return checksums
+
+
+def _check_mirrors(mirrors) -> tuple:
+    """``mirrors``: a non-empty sequence of base URLs ending in ``/`` (the file name is appended)."""
+    if isinstance(mirrors, str) or not isinstance(mirrors, (list, tuple)):
+        raise TypeError(f"mirrors must be a list or tuple of base URLs (str) or None; got {mirrors!r}")
+    if not mirrors:
+        raise ValueError("mirrors must hold at least one base URL; got an empty sequence")
+    for url in mirrors:
+        if not isinstance(url, str):
+            raise TypeError(f"mirrors must hold base URLs (str); got {url!r}")
+        if not url.endswith("/"):
+            raise ValueError(f"each of mirrors must be a base URL ending in '/' (the file name is "
+                             f"appended to it); got {url!r}")
+    return tuple(mirrors)
+
+
 def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: bool = True,
                val_fraction: float | None = None, limit: int | None = None, seed: int = 0,
                checksums: dict | None = None, mirrors=None) -> Dataset:
@@ -682,12 +712,13 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
     ``t10k-labels-idx1-ubyte``, each as ``.gz`` (preferred) or uncompressed.
 
     * ``kind``: ``"mnist"`` or ``"fashion-mnist"``; chooses checksums and mirrors.
-    * ``download``: fetch missing ``.gz`` files from :data:`MNIST_MIRRORS` (urllib; nothing is
-      fetched unless ``True``).
-    * ``verify``: compare each file's sha256 with ``checksums`` (default
-      :data:`MNIST_CHECKSUMS` ``[kind]``, the official ``.gz`` files); a mismatch raises
-      ``ValueError`` with the file and both hashes. An uncompressed file has no official hash:
-      add it to ``checksums`` or pass ``verify=False``.
+    * ``download``: fetch missing ``.gz`` files from ``mirrors`` (default
+      :data:`MNIST_MIRRORS` ``[kind]``; a list of base URLs ending in ``/``, tried in order;
+      urllib; nothing is fetched unless ``True``).
+    * ``verify``: compare each file's sha256 with ``checksums`` (a dict ``{file name: 64 hex
+      digits}``, default :data:`MNIST_CHECKSUMS` ``[kind]``, the official ``.gz`` files); a
+      mismatch raises ``ValueError`` with the file and both hashes. An uncompressed file has no
+      official hash: add it to ``checksums`` or pass ``verify=False``.
     * ``val_fraction``: ``None`` uses the official 10,000-image test split as validation; a float
       in (0, 1) instead splits the official training set (stratified, seeded by ``seed``) and the
       test split is not read.
@@ -700,22 +731,21 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
     pixels that are almost always 0 would otherwise be blown up by factors of hundreds, which
     would make the largest stable learning rate depend on a few stray pixels.
     """
+    folder = _check_path(folder, "folder")
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
     if kind not in MNIST_CHECKSUMS:
         raise ValueError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
-    if not isinstance(download, bool) or not isinstance(verify, bool):
-        raise TypeError("download and verify must be bool")
+    for name, flag in (("download", download), ("verify", verify)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool; got {flag!r}")
     if val_fraction is not None:
         val_fraction = _check_fraction(val_fraction)
     if limit is not None:
         limit = _check_int(limit, "limit", 1)
     seed = _check_seed(seed)
-    if checksums is None:
-        checksums = MNIST_CHECKSUMS[kind]
-    elif not isinstance(checksums, dict):
-        raise TypeError(f"checksums must be a dict {{filename: sha256}} or None; "
-                        f"got {type(checksums).__name__}")
-    mirrors = MNIST_MIRRORS[kind] if mirrors is None else tuple(mirrors)
-    folder = Path(folder)
+    checksums = MNIST_CHECKSUMS[kind] if checksums is None else _check_checksums(checksums)
+    mirrors = MNIST_MIRRORS[kind] if mirrors is None else _check_mirrors(mirrors)
 
     def read_split(images_name, labels_name, split):
         paths = [_mnist_file(folder, n, kind=kind, download=download, verify=verify,

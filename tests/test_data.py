@@ -513,16 +513,34 @@ def test_load_mnist_download_from_file_mirror(tmp_path):
         load_mnist(tmp_path / "dest2", download=True, checksums=table, mirrors=[missing])
 
 
-def test_load_mnist_argument_validation(tmp_path):
-    for kwargs, exc, match in [
-        (dict(kind="emnist"), ValueError, "kind must be one of"),
-        (dict(download=1), TypeError, "download and verify"),
-        (dict(val_fraction=1.0), ValueError, "val_fraction"),
-        (dict(limit=0), ValueError, "limit"),
-        (dict(checksums=[("a", "b")]), TypeError, "checksums"),
-    ]:
-        with pytest.raises(exc, match=match):
-            load_mnist(tmp_path, **kwargs)
+_KINDS = r"\['fashion-mnist', 'mnist'\]"
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(kind="emnist"), ValueError, f"kind must be one of {_KINDS}; got 'emnist'"),
+    (dict(kind="MNIST"), ValueError, f"kind must be one of {_KINDS}; got 'MNIST'"),
+    (dict(kind=["mnist"]), TypeError, rf"kind must be one of {_KINDS}; got \['mnist'\]"),  # unhashable before
+    (dict(kind=None), TypeError, f"kind must be one of {_KINDS}; got None"),
+    (dict(folder=None), TypeError, "folder must be a str or os.PathLike path; got NoneType"),
+    (dict(download=1), TypeError, "download must be a bool; got 1"),
+    (dict(verify="no"), TypeError, "verify must be a bool; got 'no'"),
+    (dict(val_fraction=1.0), ValueError, "val_fraction"),
+    (dict(limit=0), ValueError, "limit"),
+    (dict(checksums=[("a", "b")]), TypeError, "checksums must be a dict"),
+    (dict(checksums={"t10k-labels-idx1-ubyte.gz": 3}), TypeError, "checksums must map file names .*got 't10k"),
+    (dict(checksums={"t10k-labels-idx1-ubyte.gz": "abc"}), ValueError,
+     r"checksums\['t10k-labels-idx1-ubyte.gz'\] must be a sha256 digest of 64 hex digits; got 'abc'"),
+    # a str was iterated character by character: "unknown url type: 'htrain-images...'"
+    (dict(mirrors="https://example.org/mnist/"), TypeError, "mirrors must be a list or tuple of base URLs"),
+    (dict(mirrors=3), TypeError, "mirrors must be a list or tuple"),  # "'int' object is not iterable"
+    (dict(mirrors=[]), ValueError, "mirrors must hold at least one base URL"),
+    (dict(mirrors=[None]), TypeError, "mirrors must hold base URLs .str.; got None"),
+    (dict(mirrors=["https://example.org/mnist"]), ValueError, "base URL ending in '/'.*got 'https://example.org/mnist'"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_load_mnist_argument_validation(tmp_path, kwargs, exc, match):
+    kwargs = {"folder": tmp_path, **kwargs}
+    with pytest.raises(exc, match=match):
+        load_mnist(kwargs.pop("folder"), **kwargs)  # the arguments are checked before any file
 
 
 def test_official_checksum_table_shape():
