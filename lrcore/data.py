@@ -56,7 +56,7 @@ def _as_features(X, name: str) -> np.ndarray:
         a = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise TypeError(f"{name} must be a 2-D array of real numbers; {exc}") from None
-    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+    if a.dtype.kind not in "iuf":  # not bool, complex, object, str, or timedelta (a NumPy integer)
         raise TypeError(f"{name} must be a 2-D array of real numbers (integer or float dtype); "
                         f"got dtype {a.dtype}")
     if a.ndim != 2:
@@ -76,9 +76,9 @@ def _target_kind(y, name: str) -> tuple[np.ndarray, str]:
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{name} must be a 1-D array of integer class labels or an array of "
                         f"float regression targets; {exc}") from None
-    if a.dtype != bool and np.issubdtype(a.dtype, np.integer):
+    if a.dtype.kind in "iu":  # not bool, nor timedelta64 (which NumPy counts as an integer)
         return a, "classification"
-    if np.issubdtype(a.dtype, np.floating):
+    if a.dtype.kind == "f":
         return a, "regression"
     raise TypeError(f"{name} must hold integer class labels in [0, n_classes) or float regression "
                     f"targets; got dtype {a.dtype}")
@@ -151,14 +151,12 @@ class Dataset:
             if ytr.ndim != 1 or yva.ndim != 1:
                 bad, y = ("y_train", ytr) if ytr.ndim != 1 else ("y_val", yva)
                 raise ValueError(f"{bad} must be 1-D integer class labels; got shape {y.shape}")
-            ytr = np.array(ytr, dtype=np.int64, copy=True)
-            yva = np.array(yva, dtype=np.int64, copy=True)
-            lo = min(ytr.min(), yva.min())
+            lo = min(int(ytr.min()), int(yva.min()))  # Python ints: uint64 labels do not wrap
             if lo < 0:
                 bad = "y_train" if ytr.min() < 0 else "y_val"
                 raise ValueError(f"{bad} must hold integer class labels in [0, n_classes); "
                                  f"got a negative label {lo}")
-            top = int(max(ytr.max(), yva.max())) + 1
+            top = max(int(ytr.max()), int(yva.max())) + 1
             if n_classes is None:
                 n_classes = top
             else:
@@ -174,13 +172,19 @@ class Dataset:
             if n_classes < 2:
                 raise ValueError(f"classification needs at least 2 classes; the labels give "
                                  f"n_classes = {n_classes}")
+            if n_classes > len(ytr):  # checked before np.arange(n_classes), huge for a huge label
+                raise ValueError(f"y_train must contain every class in [0, {n_classes}); its "
+                                 f"{len(ytr)} labels cannot (largest label {top - 1})")
+            ytr = np.array(ytr, dtype=np.int64, copy=True)
+            yva = np.array(yva, dtype=np.int64, copy=True)
             missing = np.setdiff1d(np.arange(n_classes), ytr)
             if missing.size:
                 raise ValueError(f"y_train must contain every class in [0, {n_classes}); "
                                  f"missing {missing.tolist()[:10]}")
         else:
             if n_classes is not None:
-                raise ValueError("n_classes must be None for regression (float targets)")
+                raise ValueError(f"n_classes must be None for regression (float targets); y_train "
+                                 f"has dtype {ytr.dtype}: pass integer labels for classification")
             if ytr.ndim not in (1, 2) or yva.ndim not in (1, 2):
                 bad, y = ("y_train", ytr) if ytr.ndim not in (1, 2) else ("y_val", yva)
                 raise ValueError(f"{bad} must be 1-D (n,) or 2-D (n, n_outputs) float targets; "

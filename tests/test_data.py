@@ -79,6 +79,17 @@ def test_dataset_is_read_only_and_copies_inputs():
     (dict(y_train=np.array([0, 1, 2, 0, 1, -1])), ValueError, "y_train .*negative label -1"),
     (dict(y_val=np.array([1, 5])), ValueError, r"y_train must contain every class in \[0, 6\); missing \[3, 4, 5\]"),
     (dict(y_train=np.zeros(6, int), y_val=np.zeros(2, int)), ValueError, "at least 2 classes"),
+    # timedelta64 is an integer to NumPy: accepted as features and labels before
+    (dict(X_train=np.zeros((6, 3), "m8[s]")), TypeError, r"X_train .*got dtype timedelta64\[s\]"),
+    (dict(y_train=np.arange(6).astype("m8[s]"), y_val=np.arange(2).astype("m8[s]")), TypeError,
+     r"y_train must hold integer class labels .*got dtype timedelta64\[s\]"),
+    # a label too large for the labels to hold every class: MemoryError (7 TiB), "array is too
+    # big", or (uint64 cast to int64) "a negative label -1" before
+    (dict(y_val=np.array([1, 10**12])), ValueError,
+     r"y_train must contain every class in \[0, 1000000000001\); its 6 labels cannot \(largest label 1000000000000\)"),
+    (dict(y_train=np.array([0, 1, 2, 0, 1, 2**62])), ValueError, "its 6 labels cannot .largest label 4611686018427387904"),
+    (dict(y_train=np.array([0, 1, 2, 0, 1, 2**64 - 1], np.uint64), y_val=np.array([1, 2], np.uint64)),
+     ValueError, "its 6 labels cannot .largest label 18446744073709551615"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_dataset_validation_errors(over, exc, match):
     with pytest.raises(exc, match=match):
@@ -95,8 +106,14 @@ def test_dataset_n_classes_keyword():
         Dataset(**_cls(), n_classes=3.0)
     with pytest.raises(ValueError, match="n_classes must be an int >= 2"):
         Dataset(**_cls(), n_classes=1)
-    with pytest.raises(ValueError, match="n_classes must be None for regression"):
+    with pytest.raises(ValueError, match="n_classes must be None for regression .float targets.; "
+                                         "y_train has dtype float64: pass integer labels"):
         Dataset(np.ones((2, 1)), np.zeros(2), np.ones((1, 1)), np.zeros(1), n_classes=2)
+    with pytest.raises(ValueError, match=r"every class in \[0, 10{30}\); its 6 labels cannot"):
+        Dataset(**_cls(), n_classes=10**30)  # "Maximum allowed size exceeded" before
+    # uint64 labels in range are fine, and stored as int64
+    ds = Dataset(**_cls(y_train=np.array([0, 1, 2, 0, 1, 2], np.uint64), y_val=np.array([1, 2], np.uint64)))
+    assert ds.y_train.dtype == np.int64 and ds.n_classes == 3
 
 
 def test_dataset_regression_errors():
