@@ -246,10 +246,19 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
+def _as_float(value, name: str, accepted: str) -> float:
+    """``float(value)`` for a value already known to be real; an int beyond the float range is a
+    wrong value (ValueError naming ``name``), not an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be {accepted}; got an int beyond the float range") from None
+
+
 def _check_fraction(val_fraction, name: str = "val_fraction") -> float:
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name} must be a float in (0, 1); got {val_fraction!r}")
-    val_fraction = float(val_fraction)
+    val_fraction = _as_float(val_fraction, name, "in (0, 1)")
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"{name} must be in (0, 1); got {val_fraction}")
     return val_fraction
@@ -373,20 +382,24 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
 # synthetic tasks
 # --------------------------------------------------------------------------------------------
 
-def _check_int(value, name: str, low: int) -> int:
+def _check_int(value, name: str, low: int, low_from: str = "") -> int:
+    """``value`` as an int ``>= low``; ``low_from`` says where a bound set by another argument
+    comes from (e.g. ``"n_classes"``), so that the message names what the caller passed."""
+    accepted = f"an int >= {low}" + (f" ({low_from})" if low_from else "")
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
+        raise TypeError(f"{name} must be {accepted}; got {value!r}")
     if value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value}")
+        raise ValueError(f"{name} must be {accepted}; got {value}")
     return int(value)
 
 
 def _check_real(value, name: str, *, positive: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
+    accepted = f"a finite number {'> 0' if positive else '>= 0'}"
+    value = _as_float(value, name, accepted)
     if not math.isfinite(value) or (value <= 0 if positive else value < 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value}")
+        raise ValueError(f"{name} must be {accepted}; got {value}")
     return value
 
 
@@ -420,7 +433,8 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
 
     Requires ``n_train >= n_features + 1`` (centred orthogonal columns need that many rows) and
     ``0 < lambda_min <= lambda_max``; with ``n_features == 1`` the single eigenvalue is
-    ``lambda_max``.
+    ``lambda_max``. The data must fit in float32 (features of scale ``sqrt(lambda_max)``, targets
+    of scale ``noise``, all below 3.4e38), else ``ValueError``.
 
     >>> ds = make_least_squares(n_features=5, lambda_max=4.0, lambda_min=0.25)
     >>> ds
@@ -431,7 +445,7 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
     0.5000
     """
     n_features = _check_int(n_features, "n_features", 1)
-    n_train = _check_int(n_train, "n_train", n_features + 1)
+    n_train = _check_int(n_train, "n_train", n_features + 1, "n_features + 1")
     n_val = _check_int(n_val, "n_val", 1)
     lambda_max = _check_real(lambda_max, "lambda_max", positive=True)
     lambda_min = _check_real(lambda_min, "lambda_min", positive=True)
@@ -447,16 +461,20 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
     A -= A.mean(axis=0)                                              # columns ⟂ 1
     Q, R = np.linalg.qr(A)                                           # orthonormal, still ⟂ 1
     Q *= np.sign(np.diag(R))                                         # make the factorisation unique
-    X_train = Q * np.sqrt(n_train * eig)                             # XᵀX / n = diag(λ)
-    X_val = rng.standard_normal((n_val, n_features)) * np.sqrt(eig)  # N(0, diag(λ))
-    w_true = rng.standard_normal(n_features)
-    b_true = float(rng.standard_normal())
-    y_train = X_train @ w_true + b_true + noise * rng.standard_normal(n_train)
-    y_val = X_val @ w_true + b_true + noise * rng.standard_normal(n_val)
+    with np.errstate(over="ignore", invalid="ignore"):  # data beyond float32: reported below
+        X_train = Q * np.sqrt(n_train * eig)                             # XᵀX / n = diag(λ)
+        X_val = rng.standard_normal((n_val, n_features)) * np.sqrt(eig)  # N(0, diag(λ))
+        w_true = rng.standard_normal(n_features)
+        b_true = float(rng.standard_normal())
+        y_train = X_train @ w_true + b_true + noise * rng.standard_normal(n_train)
+        y_val = X_val @ w_true + b_true + noise * rng.standard_normal(n_val)
+        stored = [a.astype(np.float32) for a in (X_train, y_train, X_val, y_val)]
+    if not all(np.isfinite(a).all() for a in stored):
+        raise ValueError(f"lambda_max and noise must keep the data within float32, in which it is "
+                         f"stored (|value| < 3.4e38); got lambda_max={lambda_max}, noise={noise}")
 
     # the Hessian and the optimum of the data as stored (float32), computed in float64
-    Xs = X_train.astype(np.float32).astype(np.float64)
-    ys = y_train.astype(np.float32).astype(np.float64)
+    Xs, ys = stored[0].astype(np.float64), stored[1].astype(np.float64)
     X1 = np.hstack([Xs, np.ones((n_train, 1))])
     hessian = X1.T @ X1 / n_train
     h_eig = np.linalg.eigvalsh(hessian)[::-1].copy()
@@ -486,7 +504,9 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
     ``r ~ U(0, 1)`` and the angle ``φ = 2π c / K + 2π · turns · r``; its point is
     ``r (cos φ, sin φ) + noise · ξ`` with ``ξ ~ N(0, I)``. Train and validation come from the
     same generator; both are then standardized with the training mean and standard deviation
-    (stored in ``info["mean"]``, ``info["std"]`` to map points back for pictures).
+    (stored in ``info["mean"]``, ``info["std"]`` to map points back for pictures). ``turns`` or
+    ``noise`` so large (beyond about 1e150) that the standardization overflows float64 raise
+    ``ValueError``.
 
     >>> ds = make_spirals(n_train=300, n_val=90, seed=1)
     >>> ds
@@ -495,7 +515,7 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
     [100, 100, 100]
     """
     n_classes = _check_int(n_classes, "n_classes", 2)
-    n_train = _check_int(n_train, "n_train", n_classes)
+    n_train = _check_int(n_train, "n_train", n_classes, "n_classes")
     n_val = _check_int(n_val, "n_val", 1)
     turns = _check_real(turns, "turns", positive=True)
     noise = _check_real(noise, "noise", positive=False)
@@ -509,9 +529,13 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
         X = r[:, None] * np.stack([np.cos(phi), np.sin(phi)], axis=1)
         return X + noise * rng.standard_normal((n, 2)), c
 
-    X_train, y_train = draw(n_train)
-    X_val, y_val = draw(n_val)
-    X_train, X_val, mean, std = _standardize(X_train, X_val)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: reported below
+        X_train, y_train = draw(n_train)
+        X_val, y_val = draw(n_val)
+        X_train, X_val, mean, std = _standardize(X_train, X_val)
+    if not all(np.isfinite(a).all() for a in (X_train, X_val, std)):
+        raise ValueError(f"turns and noise must be small enough for the points to be standardized in "
+                         f"float64; got turns={turns}, noise={noise}")
     info = {"mean": mean, "std": std, "turns": turns, "noise": noise, "seed": seed}
     return Dataset(X_train, y_train, X_val, y_val, name="spirals", info=info, n_classes=n_classes)
 

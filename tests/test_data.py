@@ -334,6 +334,40 @@ def test_spirals():
 
 
 # ------------------------------------------------------------------------------------------
+# errors of the makers name what the caller passed
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, exc, match", [
+    # a bound set by another argument says so (blamed n_train, which the caller never passed)
+    (lambda: make_spirals(n_classes=10**6), ValueError, r"n_train must be an int >= 1000000 \(n_classes\); got 600"),
+    (lambda: make_least_squares(n_features=600), ValueError,
+     r"n_train must be an int >= 601 \(n_features \+ 1\); got 512"),
+    # an int beyond the float range: OverflowError before
+    (lambda: make_spirals(turns=10**400), ValueError, "turns must be a finite number > 0; got an int beyond the float range"),
+    (lambda: make_least_squares(noise=-10**400), ValueError, "noise must be a finite number >= 0; got an int beyond"),
+    (lambda: load_digits(val_fraction=10**400), ValueError, r"val_fraction must be in \(0, 1\); got an int beyond"),
+    # points beyond float64: RuntimeWarnings, then all-zero features (noise=1e155, silently) or
+    # an error blaming X_train
+    (lambda: make_spirals(noise=1e155), ValueError, "turns and noise must be small enough .* noise=1e.155"),
+    (lambda: make_spirals(noise=1e308), ValueError, "turns and noise must be small enough"),
+    (lambda: make_spirals(turns=1e308), ValueError, "turns and noise must be small enough .* turns=1e.308"),
+    # data beyond float32: RuntimeWarnings, then LinAlgError or an error blaming y_train
+    (lambda: make_least_squares(lambda_max=1e80, lambda_min=1.0), ValueError,
+     r"lambda_max and noise must keep the data within float32.*got lambda_max=1e\+80, noise=0.5"),
+    (lambda: make_least_squares(lambda_max=1e308, lambda_min=1.0), ValueError, "lambda_max and noise must keep"),
+    (lambda: make_least_squares(noise=1e39), ValueError, "lambda_max and noise must keep .* noise=1e.39"),
+])
+def test_maker_errors_name_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_makers_accept_extreme_but_representable_arguments():
+    assert np.isfinite(make_spirals(noise=1e150, n_train=30, n_val=3).X_train).all()
+    assert make_least_squares(lambda_max=1e70, lambda_min=1.0, n_features=3).info["lambda_max"] > 1e69
+
+
+# ------------------------------------------------------------------------------------------
 # the book's datasets are bit-for-bit what they were
 # ------------------------------------------------------------------------------------------
 

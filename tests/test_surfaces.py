@@ -167,6 +167,8 @@ def test_escape_step():
     (dict(noise=-0.1), ValueError, "noise"),
     (dict(noise=float("inf")), ValueError, "noise"),
     (dict(lr=0.0), ValueError, "lr must be a finite number > 0"),
+    (dict(lr=10**400), ValueError, "lr must be a finite number > 0; got an int beyond the float range"),
+    (dict(noise=10**400), ValueError, "noise must be a finite number >= 0; got an int beyond"),
     (dict(lr="0.1"), TypeError, "lr"),
     (dict(lr=lambda k: -0.1 + 0 * k), ValueError, r"lr\(k\) must be finite and >= 0 .* at k=0"),
     (dict(lr=lambda k: np.where(np.asarray(k) < 3, 0.1, np.nan)), ValueError, "at k=3"),
