@@ -753,6 +753,9 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
     * ``limit``: keep only the first ``limit`` images of each file read (quick runs; every class
       must still occur in the training split).
 
+    A malformed file (see :func:`read_idx`; also labels outside [0, 10), no images, image or label
+    counts that disagree) raises ``ValueError`` naming the file.
+
     Images are flattened to 784 features (``info["image_shape"] == (28, 28)``), scaled to [0, 1]
     by ``/255`` and then standardized with the **scalar** mean and standard deviation of all
     training pixels (MNIST: 0.1307 and 0.3081). A scalar rather than per-pixel statistics: border
@@ -787,17 +790,27 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
         if len(images) != len(labels):
             raise ValueError(f"{split} split: {paths[0].name} has {len(images)} images but "
                              f"{paths[1].name} has {len(labels)} labels")
+        if len(images) == 0:
+            raise ValueError(f"{paths[0]}: no images (shape {images.shape})")
+        if labels.min() < 0 or labels.max() > 9:
+            raise ValueError(f"{paths[1]}: expected class labels in [0, 10); got labels from "
+                             f"{labels.min()} to {labels.max()}")
         if limit is not None:
             images, labels = images[:limit], labels[:limit]
-        return images, labels.astype(np.int64)
+        return images, labels.astype(np.int64), paths
 
-    X, y = read_split(_MNIST_NAMES[0], _MNIST_NAMES[1], "train")
+    X, y, train_paths = read_split(_MNIST_NAMES[0], _MNIST_NAMES[1], "train")
+    missing = np.setdiff1d(np.arange(10), y)
+    if missing.size:
+        cause = f"the first limit={limit} labels of " if limit is not None else ""
+        raise ValueError(f"{cause}{train_paths[1]} miss classes {missing.tolist()}; every class in "
+                         f"[0, 10) must occur in the training split")
     image_shape = X.shape[1:]
     if val_fraction is None:
-        X_val, y_val = read_split(_MNIST_NAMES[2], _MNIST_NAMES[3], "test")
+        X_val, y_val, test_paths = read_split(_MNIST_NAMES[2], _MNIST_NAMES[3], "test")
         if X_val.shape[1:] != image_shape:
-            raise ValueError(f"test images have shape {X_val.shape[1:]} but training images "
-                             f"{image_shape}")
+            raise ValueError(f"{test_paths[0]} has images of shape {X_val.shape[1:]} but "
+                             f"{train_paths[0].name} has {image_shape}")
         X_train, y_train = X, y
     else:
         tr, va = _stratified_split(y, val_fraction, np.random.default_rng(seed))

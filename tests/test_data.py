@@ -553,6 +553,39 @@ def test_load_mnist_count_mismatch_and_missing(tmp_path):
         load_mnist(tmp_path / "empty")
 
 
+def _put(name, raw):
+    """A setup for the table below: write ``raw`` (bytes, or an array in IDX) as ``name.gz``."""
+    def setup(folder):
+        blob = raw if isinstance(raw, bytes) else gzip.compress(_idx_bytes(raw))
+        (folder / f"{name}.gz").write_bytes(blob)
+    return setup
+
+
+@pytest.mark.parametrize("setup, kwargs, exc, match", [
+    # labels beyond 9: the error blamed y_train, not the file
+    (_put("train-labels-idx1-ubyte", (np.arange(40) % 10 + 3).astype(np.uint8)), {}, ValueError,
+     r"train-labels-idx1-ubyte.gz: expected class labels in \[0, 10\); got labels from 3 to 12"),
+    # a limit that drops classes: the error blamed y_train
+    (lambda folder: None, dict(limit=5), ValueError,
+     r"the first limit=5 labels of .*train-labels-idx1-ubyte.gz miss classes \[5, 6, 7, 8, 9\]"),
+    # empty files: "cannot reshape array of size 0" before
+    (lambda folder: (_put("train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))(folder),
+                     _put("train-labels-idx1-ubyte", np.zeros(0, np.uint8))(folder)), {}, ValueError,
+     r"train-images-idx3-ubyte.gz: no images \(shape \(0, 28, 28\)\)"),
+    (_put("t10k-images-idx3-ubyte", np.zeros((20, 28, 27), np.uint8)), {}, ValueError,
+     r"t10k-images-idx3-ubyte.gz has images of shape \(28, 27\) but train-images-idx3-ubyte.gz has \(28, 28\)"),
+    (_put("t10k-labels-idx1-ubyte", _GZIP_HEADER + b"\x07" + bytes(8)), {}, ValueError,
+     "t10k-labels-idx1-ubyte.gz: corrupt gzip stream"),  # a raw zlib.error before
+    (_put("train-images-idx3-ubyte", gzip.compress(b"\x00\x00\x08\x41" + struct.pack(">65I", *[1] * 65) + b"\x05")),
+     {}, ValueError, "train-images-idx3-ubyte.gz: bad IDX magic number 0x00000841: 65 dimensions"),
+])
+def test_load_mnist_malformed_files_are_named(tmp_path, setup, kwargs, exc, match):
+    _write_mnist(tmp_path)
+    setup(tmp_path)
+    with pytest.raises(exc, match=match):
+        load_mnist(tmp_path, verify=False, **kwargs)
+
+
 def test_load_mnist_download_from_file_mirror(tmp_path):
     table, arrays = _write_mnist(tmp_path / "mirror")
     dest = tmp_path / "dest"
