@@ -21,6 +21,7 @@ import math
 import os
 import struct
 import urllib.request
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def _as_features(X, name: str) -> np.ndarray:
         a = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
         raise TypeError(f"{name} must be a 2-D array of real numbers; {exc}") from None
-    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+    if a.dtype.kind not in "iuf":  # not bool, complex, object, str, or timedelta (a NumPy integer)
         raise TypeError(f"{name} must be a 2-D array of real numbers (integer or float dtype); "
                         f"got dtype {a.dtype}")
     if a.ndim != 2:
@@ -75,9 +76,9 @@ def _target_kind(y, name: str) -> tuple[np.ndarray, str]:
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{name} must be a 1-D array of integer class labels or an array of "
                         f"float regression targets; {exc}") from None
-    if a.dtype != bool and np.issubdtype(a.dtype, np.integer):
+    if a.dtype.kind in "iu":  # not bool, nor timedelta64 (which NumPy counts as an integer)
         return a, "classification"
-    if np.issubdtype(a.dtype, np.floating):
+    if a.dtype.kind == "f":
         return a, "regression"
     raise TypeError(f"{name} must hold integer class labels in [0, n_classes) or float regression "
                     f"targets; got dtype {a.dtype}")
@@ -150,14 +151,12 @@ class Dataset:
             if ytr.ndim != 1 or yva.ndim != 1:
                 bad, y = ("y_train", ytr) if ytr.ndim != 1 else ("y_val", yva)
                 raise ValueError(f"{bad} must be 1-D integer class labels; got shape {y.shape}")
-            ytr = np.array(ytr, dtype=np.int64, copy=True)
-            yva = np.array(yva, dtype=np.int64, copy=True)
-            lo = min(ytr.min(), yva.min())
+            lo = min(int(ytr.min()), int(yva.min()))  # Python ints: uint64 labels do not wrap
             if lo < 0:
                 bad = "y_train" if ytr.min() < 0 else "y_val"
                 raise ValueError(f"{bad} must hold integer class labels in [0, n_classes); "
                                  f"got a negative label {lo}")
-            top = int(max(ytr.max(), yva.max())) + 1
+            top = max(int(ytr.max()), int(yva.max())) + 1
             if n_classes is None:
                 n_classes = top
             else:
@@ -173,13 +172,19 @@ class Dataset:
             if n_classes < 2:
                 raise ValueError(f"classification needs at least 2 classes; the labels give "
                                  f"n_classes = {n_classes}")
+            if n_classes > len(ytr):  # checked before np.arange(n_classes), huge for a huge label
+                raise ValueError(f"y_train must contain every class in [0, {n_classes}); its "
+                                 f"{len(ytr)} labels cannot (largest label {top - 1})")
+            ytr = np.array(ytr, dtype=np.int64, copy=True)
+            yva = np.array(yva, dtype=np.int64, copy=True)
             missing = np.setdiff1d(np.arange(n_classes), ytr)
             if missing.size:
                 raise ValueError(f"y_train must contain every class in [0, {n_classes}); "
                                  f"missing {missing.tolist()[:10]}")
         else:
             if n_classes is not None:
-                raise ValueError("n_classes must be None for regression (float targets)")
+                raise ValueError(f"n_classes must be None for regression (float targets); y_train "
+                                 f"has dtype {ytr.dtype}: pass integer labels for classification")
             if ytr.ndim not in (1, 2) or yva.ndim not in (1, 2):
                 bad, y = ("y_train", ytr) if ytr.ndim not in (1, 2) else ("y_val", yva)
                 raise ValueError(f"{bad} must be 1-D (n,) or 2-D (n, n_outputs) float targets; "
@@ -234,15 +239,26 @@ class Dataset:
 # --------------------------------------------------------------------------------------------
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed}")
     return int(seed)
+
+
+def _as_float(value, name: str, accepted: str) -> float:
+    """``float(value)`` for a value already known to be real; an int beyond the float range is a
+    wrong value (ValueError naming ``name``), not an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be {accepted}; got an int beyond the float range") from None
 
 
 def _check_fraction(val_fraction, name: str = "val_fraction") -> float:
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name} must be a float in (0, 1); got {val_fraction!r}")
-    val_fraction = float(val_fraction)
+    val_fraction = _as_float(val_fraction, name, "in (0, 1)")
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"{name} must be in (0, 1); got {val_fraction}")
     return val_fraction
@@ -366,20 +382,24 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
 # synthetic tasks
 # --------------------------------------------------------------------------------------------
 
-def _check_int(value, name: str, low: int) -> int:
+def _check_int(value, name: str, low: int, low_from: str = "") -> int:
+    """``value`` as an int ``>= low``; ``low_from`` says where a bound set by another argument
+    comes from (e.g. ``"n_classes"``), so that the message names what the caller passed."""
+    accepted = f"an int >= {low}" + (f" ({low_from})" if low_from else "")
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
+        raise TypeError(f"{name} must be {accepted}; got {value!r}")
     if value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value}")
+        raise ValueError(f"{name} must be {accepted}; got {value}")
     return int(value)
 
 
 def _check_real(value, name: str, *, positive: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
+    accepted = f"a finite number {'> 0' if positive else '>= 0'}"
+    value = _as_float(value, name, accepted)
     if not math.isfinite(value) or (value <= 0 if positive else value < 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value}")
+        raise ValueError(f"{name} must be {accepted}; got {value}")
     return value
 
 
@@ -413,7 +433,8 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
 
     Requires ``n_train >= n_features + 1`` (centred orthogonal columns need that many rows) and
     ``0 < lambda_min <= lambda_max``; with ``n_features == 1`` the single eigenvalue is
-    ``lambda_max``.
+    ``lambda_max``. The data must fit in float32 (features of scale ``sqrt(lambda_max)``, targets
+    of scale ``noise``, all below 3.4e38), else ``ValueError``.
 
     >>> ds = make_least_squares(n_features=5, lambda_max=4.0, lambda_min=0.25)
     >>> ds
@@ -424,7 +445,7 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
     0.5000
     """
     n_features = _check_int(n_features, "n_features", 1)
-    n_train = _check_int(n_train, "n_train", n_features + 1)
+    n_train = _check_int(n_train, "n_train", n_features + 1, "n_features + 1")
     n_val = _check_int(n_val, "n_val", 1)
     lambda_max = _check_real(lambda_max, "lambda_max", positive=True)
     lambda_min = _check_real(lambda_min, "lambda_min", positive=True)
@@ -440,16 +461,20 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
     A -= A.mean(axis=0)                                              # columns ⟂ 1
     Q, R = np.linalg.qr(A)                                           # orthonormal, still ⟂ 1
     Q *= np.sign(np.diag(R))                                         # make the factorisation unique
-    X_train = Q * np.sqrt(n_train * eig)                             # XᵀX / n = diag(λ)
-    X_val = rng.standard_normal((n_val, n_features)) * np.sqrt(eig)  # N(0, diag(λ))
-    w_true = rng.standard_normal(n_features)
-    b_true = float(rng.standard_normal())
-    y_train = X_train @ w_true + b_true + noise * rng.standard_normal(n_train)
-    y_val = X_val @ w_true + b_true + noise * rng.standard_normal(n_val)
+    with np.errstate(over="ignore", invalid="ignore"):  # data beyond float32: reported below
+        X_train = Q * np.sqrt(n_train * eig)                             # XᵀX / n = diag(λ)
+        X_val = rng.standard_normal((n_val, n_features)) * np.sqrt(eig)  # N(0, diag(λ))
+        w_true = rng.standard_normal(n_features)
+        b_true = float(rng.standard_normal())
+        y_train = X_train @ w_true + b_true + noise * rng.standard_normal(n_train)
+        y_val = X_val @ w_true + b_true + noise * rng.standard_normal(n_val)
+        stored = [a.astype(np.float32) for a in (X_train, y_train, X_val, y_val)]
+    if not all(np.isfinite(a).all() for a in stored):
+        raise ValueError(f"lambda_max and noise must keep the data within float32, in which it is "
+                         f"stored (|value| < 3.4e38); got lambda_max={lambda_max}, noise={noise}")
 
     # the Hessian and the optimum of the data as stored (float32), computed in float64
-    Xs = X_train.astype(np.float32).astype(np.float64)
-    ys = y_train.astype(np.float32).astype(np.float64)
+    Xs, ys = stored[0].astype(np.float64), stored[1].astype(np.float64)
     X1 = np.hstack([Xs, np.ones((n_train, 1))])
     hessian = X1.T @ X1 / n_train
     h_eig = np.linalg.eigvalsh(hessian)[::-1].copy()
@@ -479,7 +504,9 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
     ``r ~ U(0, 1)`` and the angle ``φ = 2π c / K + 2π · turns · r``; its point is
     ``r (cos φ, sin φ) + noise · ξ`` with ``ξ ~ N(0, I)``. Train and validation come from the
     same generator; both are then standardized with the training mean and standard deviation
-    (stored in ``info["mean"]``, ``info["std"]`` to map points back for pictures).
+    (stored in ``info["mean"]``, ``info["std"]`` to map points back for pictures). ``turns`` or
+    ``noise`` so large (beyond about 1e150) that the standardization overflows float64 raise
+    ``ValueError``.
 
     >>> ds = make_spirals(n_train=300, n_val=90, seed=1)
     >>> ds
@@ -488,7 +515,7 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
     [100, 100, 100]
     """
     n_classes = _check_int(n_classes, "n_classes", 2)
-    n_train = _check_int(n_train, "n_train", n_classes)
+    n_train = _check_int(n_train, "n_train", n_classes, "n_classes")
     n_val = _check_int(n_val, "n_val", 1)
     turns = _check_real(turns, "turns", positive=True)
     noise = _check_real(noise, "noise", positive=False)
@@ -502,9 +529,13 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
         X = r[:, None] * np.stack([np.cos(phi), np.sin(phi)], axis=1)
         return X + noise * rng.standard_normal((n, 2)), c
 
-    X_train, y_train = draw(n_train)
-    X_val, y_val = draw(n_val)
-    X_train, X_val, mean, std = _standardize(X_train, X_val)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: reported below
+        X_train, y_train = draw(n_train)
+        X_val, y_val = draw(n_val)
+        X_train, X_val, mean, std = _standardize(X_train, X_val)
+    if not all(np.isfinite(a).all() for a in (X_train, X_val, std)):
+        raise ValueError(f"turns and noise must be small enough for the points to be standardized in "
+                         f"float64; got turns={turns}, noise={noise}")
     info = {"mean": mean, "std": std, "turns": turns, "noise": noise, "seed": seed}
     return Dataset(X_train, y_train, X_val, y_val, name="spirals", info=info, n_classes=n_classes)
 
@@ -523,6 +554,16 @@ _IDX_DTYPES = {
 }
 
 
+#: The most dimensions a NumPy array can have (an IDX header may declare up to 255).
+_MAX_NDIM = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+
+
+def _check_path(path, name: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike path; got {type(path).__name__}")
+    return Path(path)
+
+
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (the format of MNIST), plain or gzip-compressed; no pickle involved.
 
@@ -532,8 +573,12 @@ def read_idx(path) -> np.ndarray:
     recognised by its magic bytes, whatever the file name.
 
     Returns a new array in native byte order with shape ``(d_1, …, d_ndim)``. Raises
-    ``ValueError`` naming the file for a bad magic number, an unknown type code, a truncated
-    header or payload, trailing bytes after the payload, or a corrupt gzip stream.
+    ``ValueError`` naming the file and what is wrong for: a corrupt or truncated gzip/deflate
+    stream; a bad magic number (not two zero bytes, an unknown type code, 0 dimensions, or more
+    dimensions than a NumPy array can have); a truncated header or payload; trailing bytes
+    after the payload; sizes whose array NumPy cannot address. A missing file raises
+    ``FileNotFoundError`` (an ``OSError`` naming the path), a ``path`` that is not a str or
+    ``os.PathLike`` ``TypeError``.
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "labels.idx")
@@ -542,27 +587,32 @@ def read_idx(path) -> np.ndarray:
     >>> read_idx(path)
     array([7, 2, 1], dtype=uint8)
     """
-    p = Path(path)
+    p = _check_path(path, "path")
     with open(p, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
             raise ValueError(f"{p}: corrupt gzip stream ({exc})") from None
     if len(raw) < 4:
         raise ValueError(f"{p}: truncated IDX header ({len(raw)} bytes; the magic number needs 4)")
     zero, code, ndim = raw[:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or code not in _IDX_DTYPES or ndim == 0:
-        raise ValueError(f"{p}: bad IDX magic number 0x{raw[:4].hex()} (expected 0x0000TTNN with "
-                         f"type code TT in {{08, 09, 0B, 0C, 0D, 0E}} and NN >= 1 dimensions)")
+    problem = ("it does not start with two zero bytes" if zero != b"\x00\x00"
+               else f"unknown type code 0x{code:02X}" if code not in _IDX_DTYPES
+               else "0 dimensions" if ndim == 0
+               else f"{ndim} dimensions, more than the {_MAX_NDIM} a NumPy array can have"
+               if ndim > _MAX_NDIM else None)
+    if problem:
+        raise ValueError(f"{p}: bad IDX magic number 0x{raw[:4].hex()}: {problem} (expected 0x0000TTNN "
+                         f"with type code TT in {{08, 09, 0B, 0C, 0D, 0E}} and 1 <= NN <= {_MAX_NDIM})")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"{p}: truncated IDX header: {ndim} dimensions need {header} bytes, "
                          f"the file has {len(raw)}")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = _IDX_DTYPES[code]
-    expected = math.prod(shape) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # a Python int: cannot overflow
     found = len(raw) - header
     if found < expected:
         raise ValueError(f"{p}: truncated IDX payload: shape {shape} of {dtype.name} needs "
@@ -570,6 +620,9 @@ def read_idx(path) -> np.ndarray:
     if found > expected:
         raise ValueError(f"{p}: oversized IDX payload: shape {shape} of {dtype.name} needs "
                          f"{expected} bytes, found {found} ({found - expected} trailing bytes)")
+    if math.prod(d for d in shape if d) * dtype.itemsize > np.iinfo(np.intp).max:
+        raise ValueError(f"{p}: IDX sizes {shape} describe an empty array whose other sizes "
+                         f"exceed what NumPy can address")
     data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=header)
     return data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
 
@@ -648,6 +701,36 @@ def _mnist_file(folder: Path, name: str, *, kind: str, download: bool, verify: b
     return path
 
 
+def _check_checksums(checksums) -> dict:
+    """``checksums``: a dict ``{file name: sha256 as 64 hex digits}``."""
+    if not isinstance(checksums, dict):
+        raise TypeError(f"checksums must be a dict {{filename: sha256}} or None; "
+                        f"got {type(checksums).__name__}")
+    for name, digest in checksums.items():
+        if not isinstance(name, str) or not isinstance(digest, str):
+            raise TypeError(f"checksums must map file names (str) to sha256 hex digests (str); "
+                            f"got {name!r}: {digest!r}")
+        if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+            raise ValueError(f"checksums[{name!r}] must be a sha256 digest of 64 hex digits; "
+                             f"got {digest!r}")
+    return checksums
+
+
+def _check_mirrors(mirrors) -> tuple:
+    """``mirrors``: a non-empty sequence of base URLs ending in ``/`` (the file name is appended)."""
+    if isinstance(mirrors, str) or not isinstance(mirrors, (list, tuple)):
+        raise TypeError(f"mirrors must be a list or tuple of base URLs (str) or None; got {mirrors!r}")
+    if not mirrors:
+        raise ValueError("mirrors must hold at least one base URL; got an empty sequence")
+    for url in mirrors:
+        if not isinstance(url, str):
+            raise TypeError(f"mirrors must hold base URLs (str); got {url!r}")
+        if not url.endswith("/"):
+            raise ValueError(f"each of mirrors must be a base URL ending in '/' (the file name is "
+                             f"appended to it); got {url!r}")
+    return tuple(mirrors)
+
+
 def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: bool = True,
                val_fraction: float | None = None, limit: int | None = None, seed: int = 0,
                checksums: dict | None = None, mirrors=None) -> Dataset:
@@ -657,17 +740,21 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
     ``t10k-labels-idx1-ubyte``, each as ``.gz`` (preferred) or uncompressed.
 
     * ``kind``: ``"mnist"`` or ``"fashion-mnist"``; chooses checksums and mirrors.
-    * ``download``: fetch missing ``.gz`` files from :data:`MNIST_MIRRORS` (urllib; nothing is
-      fetched unless ``True``).
-    * ``verify``: compare each file's sha256 with ``checksums`` (default
-      :data:`MNIST_CHECKSUMS` ``[kind]``, the official ``.gz`` files); a mismatch raises
-      ``ValueError`` with the file and both hashes. An uncompressed file has no official hash:
-      add it to ``checksums`` or pass ``verify=False``.
+    * ``download``: fetch missing ``.gz`` files from ``mirrors`` (default
+      :data:`MNIST_MIRRORS` ``[kind]``; a list of base URLs ending in ``/``, tried in order;
+      urllib; nothing is fetched unless ``True``).
+    * ``verify``: compare each file's sha256 with ``checksums`` (a dict ``{file name: 64 hex
+      digits}``, default :data:`MNIST_CHECKSUMS` ``[kind]``, the official ``.gz`` files); a
+      mismatch raises ``ValueError`` with the file and both hashes. An uncompressed file has no
+      official hash: add it to ``checksums`` or pass ``verify=False``.
     * ``val_fraction``: ``None`` uses the official 10,000-image test split as validation; a float
       in (0, 1) instead splits the official training set (stratified, seeded by ``seed``) and the
       test split is not read.
     * ``limit``: keep only the first ``limit`` images of each file read (quick runs; every class
       must still occur in the training split).
+
+    A malformed file (see :func:`read_idx`; also labels outside [0, 10), no images, image or label
+    counts that disagree) raises ``ValueError`` naming the file.
 
     Images are flattened to 784 features (``info["image_shape"] == (28, 28)``), scaled to [0, 1]
     by ``/255`` and then standardized with the **scalar** mean and standard deviation of all
@@ -675,22 +762,21 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
     pixels that are almost always 0 would otherwise be blown up by factors of hundreds, which
     would make the largest stable learning rate depend on a few stray pixels.
     """
+    folder = _check_path(folder, "folder")
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
     if kind not in MNIST_CHECKSUMS:
         raise ValueError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
-    if not isinstance(download, bool) or not isinstance(verify, bool):
-        raise TypeError("download and verify must be bool")
+    for name, flag in (("download", download), ("verify", verify)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool; got {flag!r}")
     if val_fraction is not None:
         val_fraction = _check_fraction(val_fraction)
     if limit is not None:
         limit = _check_int(limit, "limit", 1)
     seed = _check_seed(seed)
-    if checksums is None:
-        checksums = MNIST_CHECKSUMS[kind]
-    elif not isinstance(checksums, dict):
-        raise TypeError(f"checksums must be a dict {{filename: sha256}} or None; "
-                        f"got {type(checksums).__name__}")
-    mirrors = MNIST_MIRRORS[kind] if mirrors is None else tuple(mirrors)
-    folder = Path(folder)
+    checksums = MNIST_CHECKSUMS[kind] if checksums is None else _check_checksums(checksums)
+    mirrors = MNIST_MIRRORS[kind] if mirrors is None else _check_mirrors(mirrors)
 
     def read_split(images_name, labels_name, split):
         paths = [_mnist_file(folder, n, kind=kind, download=download, verify=verify,
@@ -704,17 +790,27 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
         if len(images) != len(labels):
             raise ValueError(f"{split} split: {paths[0].name} has {len(images)} images but "
                              f"{paths[1].name} has {len(labels)} labels")
+        if len(images) == 0:
+            raise ValueError(f"{paths[0]}: no images (shape {images.shape})")
+        if labels.min() < 0 or labels.max() > 9:
+            raise ValueError(f"{paths[1]}: expected class labels in [0, 10); got labels from "
+                             f"{labels.min()} to {labels.max()}")
         if limit is not None:
             images, labels = images[:limit], labels[:limit]
-        return images, labels.astype(np.int64)
+        return images, labels.astype(np.int64), paths
 
-    X, y = read_split(_MNIST_NAMES[0], _MNIST_NAMES[1], "train")
+    X, y, train_paths = read_split(_MNIST_NAMES[0], _MNIST_NAMES[1], "train")
+    missing = np.setdiff1d(np.arange(10), y)
+    if missing.size:
+        cause = f"the first limit={limit} labels of " if limit is not None else ""
+        raise ValueError(f"{cause}{train_paths[1]} miss classes {missing.tolist()}; every class in "
+                         f"[0, 10) must occur in the training split")
     image_shape = X.shape[1:]
     if val_fraction is None:
-        X_val, y_val = read_split(_MNIST_NAMES[2], _MNIST_NAMES[3], "test")
+        X_val, y_val, test_paths = read_split(_MNIST_NAMES[2], _MNIST_NAMES[3], "test")
         if X_val.shape[1:] != image_shape:
-            raise ValueError(f"test images have shape {X_val.shape[1:]} but training images "
-                             f"{image_shape}")
+            raise ValueError(f"{test_paths[0]} has images of shape {X_val.shape[1:]} but "
+                             f"{train_paths[0].name} has {image_shape}")
         X_train, y_train = X, y
     else:
         tr, va = _stratified_split(y, val_fraction, np.random.default_rng(seed))

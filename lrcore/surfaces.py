@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from .data import _check_int, _check_real  # the same argument checks as the data module
+from .data import _check_int, _check_real, _check_seed  # the same argument checks as the data module
 
 __all__ = ["Surface", "saddle", "monkey_saddle", "two_minima", "rosenbrock", "SURFACES",
            "Trajectory", "descend", "escape_step"]
@@ -138,6 +138,20 @@ class Trajectory:
 
 
 
+def _lr_at(lr, k: int) -> float:
+    """ε_k from a schedule evaluated at one step, as a float; what is not a number is a TypeError."""
+    value = lr(k)
+    try:
+        if isinstance(value, (str, bytes)):  # float("0.1") would accept a str
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"lr(k) must return a real number; got {value!r} at k={k}") from None
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"lr(k) must be finite and >= 0 for every step; got an int beyond the "
+                         f"float range at k={k}") from None
+
+
 def _lr_per_step(lr, steps: int) -> np.ndarray:
     """ε_0 … ε_{steps-1} from a constant or a schedule ``lr(k)``."""
     if not callable(lr):
@@ -148,7 +162,7 @@ def _lr_per_step(lr, steps: int) -> np.ndarray:
     except Exception:  # noqa: BLE001 -- not vectorised (e.g. uses `if k < ...`): evaluate per step
         values = None
     if values is None or values.shape != (steps,):
-        values = np.array([float(lr(int(i))) for i in k], dtype=float)
+        values = np.array([_lr_at(lr, int(i)) for i in k], dtype=float)
     bad = ~(np.isfinite(values) & (values >= 0))
     if bad.any():
         i = int(np.argmax(bad))
@@ -191,12 +205,13 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
     steps = _check_int(steps, "steps", 1)
     noise = _check_real(noise, "noise", positive=False)
     bound = _check_real(bound, "bound", positive=True)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    seed = _check_seed(seed)
     try:
         theta0 = np.array(start, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"start must be an array of shape (2,) or (n, 2); got {start!r}") from None
+    except OverflowError:  # an int beyond the float range
+        raise ValueError("start must be finite; got an int beyond the float range") from None
     if theta0.shape != (2,) and (theta0.ndim != 2 or theta0.shape[1] != 2 or len(theta0) == 0):
         raise ValueError(f"start must have shape (2,) or (n, 2) with n >= 1; got shape {theta0.shape}")
     if not np.isfinite(theta0).all():
@@ -228,8 +243,8 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
         values = surface.f(points[..., 0], points[..., 1])
     if single:
         return Trajectory(points[:, 0], values[:, 0], lrs, int(diverged_at[0]), surface.name,
-                          noise, int(seed), bound)
-    return Trajectory(points, values, lrs, diverged_at, surface.name, noise, int(seed), bound)
+                          noise, seed, bound)
+    return Trajectory(points, values, lrs, diverged_at, surface.name, noise, seed, bound)
 
 
 def escape_step(trajectory, *, radius: float, center=(0.0, 0.0)):
@@ -245,11 +260,19 @@ def escape_step(trajectory, *, radius: float, center=(0.0, 0.0)):
     >>> escape_step(np.zeros((5, 3, 2)), radius=1.0).tolist()
     [-1, -1, -1]
     """
-    points = trajectory.points if isinstance(trajectory, Trajectory) else np.asarray(trajectory, dtype=float)
-    if points.ndim not in (2, 3) or points.shape[-1] != 2:
-        raise ValueError(f"trajectory points must have shape (T, 2) or (T, n, 2); got {points.shape}")
+    try:
+        points = trajectory.points if isinstance(trajectory, Trajectory) else np.asarray(trajectory, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"trajectory must be a Trajectory or an array of points of shape (T, 2) or "
+                        f"(T, n, 2); got {type(trajectory).__name__}") from None
+    if points.ndim not in (2, 3) or points.shape[-1] != 2 or len(points) == 0:
+        raise ValueError(f"trajectory points must have shape (T, 2) or (T, n, 2) with T >= 1; "
+                         f"got {points.shape}")
     radius = _check_real(radius, "radius", positive=True)
-    center = np.asarray(center, dtype=float)
+    try:
+        center = np.asarray(center, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"center must be a finite point of shape (2,); got {center!r}") from None
     if center.shape != (2,) or not np.isfinite(center).all():
         raise ValueError(f"center must be a finite point of shape (2,); got {center!r}")
     with np.errstate(invalid="ignore"):

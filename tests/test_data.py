@@ -79,6 +79,17 @@ def test_dataset_is_read_only_and_copies_inputs():
     (dict(y_train=np.array([0, 1, 2, 0, 1, -1])), ValueError, "y_train .*negative label -1"),
     (dict(y_val=np.array([1, 5])), ValueError, r"y_train must contain every class in \[0, 6\); missing \[3, 4, 5\]"),
     (dict(y_train=np.zeros(6, int), y_val=np.zeros(2, int)), ValueError, "at least 2 classes"),
+    # timedelta64 is an integer to NumPy: accepted as features and labels before
+    (dict(X_train=np.zeros((6, 3), "m8[s]")), TypeError, r"X_train .*got dtype timedelta64\[s\]"),
+    (dict(y_train=np.arange(6).astype("m8[s]"), y_val=np.arange(2).astype("m8[s]")), TypeError,
+     r"y_train must hold integer class labels .*got dtype timedelta64\[s\]"),
+    # a label too large for the labels to hold every class: MemoryError (7 TiB), "array is too
+    # big", or (uint64 cast to int64) "a negative label -1" before
+    (dict(y_val=np.array([1, 10**12])), ValueError,
+     r"y_train must contain every class in \[0, 1000000000001\); its 6 labels cannot \(largest label 1000000000000\)"),
+    (dict(y_train=np.array([0, 1, 2, 0, 1, 2**62])), ValueError, "its 6 labels cannot .largest label 4611686018427387904"),
+    (dict(y_train=np.array([0, 1, 2, 0, 1, 2**64 - 1], np.uint64), y_val=np.array([1, 2], np.uint64)),
+     ValueError, "its 6 labels cannot .largest label 18446744073709551615"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_dataset_validation_errors(over, exc, match):
     with pytest.raises(exc, match=match):
@@ -95,8 +106,14 @@ def test_dataset_n_classes_keyword():
         Dataset(**_cls(), n_classes=3.0)
     with pytest.raises(ValueError, match="n_classes must be an int >= 2"):
         Dataset(**_cls(), n_classes=1)
-    with pytest.raises(ValueError, match="n_classes must be None for regression"):
+    with pytest.raises(ValueError, match="n_classes must be None for regression .float targets.; "
+                                         "y_train has dtype float64: pass integer labels"):
         Dataset(np.ones((2, 1)), np.zeros(2), np.ones((1, 1)), np.zeros(1), n_classes=2)
+    with pytest.raises(ValueError, match=r"every class in \[0, 10{30}\); its 6 labels cannot"):
+        Dataset(**_cls(), n_classes=10**30)  # "Maximum allowed size exceeded" before
+    # uint64 labels in range are fine, and stored as int64
+    ds = Dataset(**_cls(y_train=np.array([0, 1, 2, 0, 1, 2], np.uint64), y_val=np.array([1, 2], np.uint64)))
+    assert ds.y_train.dtype == np.int64 and ds.n_classes == 3
 
 
 def test_dataset_regression_errors():
@@ -177,9 +194,20 @@ def test_digits_val_fraction_validated(bad, exc):
         load_digits(val_fraction=bad)
 
 
-def test_digits_seed_validated():
-    with pytest.raises(TypeError, match="seed"):
-        load_digits(seed=-1)
+@pytest.mark.parametrize("make", [load_digits, make_spirals, make_least_squares,
+                                  lambda seed: load_mnist("unused", seed=seed)],
+                         ids=["load_digits", "make_spirals", "make_least_squares", "load_mnist"])
+@pytest.mark.parametrize("seed, exc, match", [
+    (-1, ValueError, "seed must be a non-negative int; got -1"),  # a wrong value (was TypeError)
+    (np.int64(-3), ValueError, "seed must be a non-negative int; got -3"),
+    (1.0, TypeError, "seed must be a non-negative int; got 1.0"),
+    (True, TypeError, "seed must be a non-negative int; got True"),
+    ("0", TypeError, "seed must be a non-negative int; got '0'"),
+    (None, TypeError, "seed must be a non-negative int; got None"),
+])
+def test_seed_validated(make, seed, exc, match):
+    with pytest.raises(exc, match=match):
+        make(seed=seed)
 
 
 def test_digits_corrupt_file_is_detected(tmp_path):
@@ -306,6 +334,67 @@ def test_spirals():
 
 
 # ------------------------------------------------------------------------------------------
+# errors of the makers name what the caller passed
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, exc, match", [
+    # a bound set by another argument says so (blamed n_train, which the caller never passed)
+    (lambda: make_spirals(n_classes=10**6), ValueError, r"n_train must be an int >= 1000000 \(n_classes\); got 600"),
+    (lambda: make_least_squares(n_features=600), ValueError,
+     r"n_train must be an int >= 601 \(n_features \+ 1\); got 512"),
+    # an int beyond the float range: OverflowError before
+    (lambda: make_spirals(turns=10**400), ValueError, "turns must be a finite number > 0; got an int beyond the float range"),
+    (lambda: make_least_squares(noise=-10**400), ValueError, "noise must be a finite number >= 0; got an int beyond"),
+    (lambda: load_digits(val_fraction=10**400), ValueError, r"val_fraction must be in \(0, 1\); got an int beyond"),
+    # points beyond float64: RuntimeWarnings, then all-zero features (noise=1e155, silently) or
+    # an error blaming X_train
+    (lambda: make_spirals(noise=1e155), ValueError, "turns and noise must be small enough .* noise=1e.155"),
+    (lambda: make_spirals(noise=1e308), ValueError, "turns and noise must be small enough"),
+    (lambda: make_spirals(turns=1e308), ValueError, "turns and noise must be small enough .* turns=1e.308"),
+    # data beyond float32: RuntimeWarnings, then LinAlgError or an error blaming y_train
+    (lambda: make_least_squares(lambda_max=1e80, lambda_min=1.0), ValueError,
+     r"lambda_max and noise must keep the data within float32.*got lambda_max=1e\+80, noise=0.5"),
+    (lambda: make_least_squares(lambda_max=1e308, lambda_min=1.0), ValueError, "lambda_max and noise must keep"),
+    (lambda: make_least_squares(noise=1e39), ValueError, "lambda_max and noise must keep .* noise=1e.39"),
+])
+def test_maker_errors_name_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_makers_accept_extreme_but_representable_arguments():
+    assert np.isfinite(make_spirals(noise=1e150, n_train=30, n_val=3).X_train).all()
+    assert make_least_squares(lambda_max=1e70, lambda_min=1.0, n_features=3).info["lambda_max"] > 1e69
+
+
+# ------------------------------------------------------------------------------------------
+# the book's datasets are bit-for-bit what they were
+# ------------------------------------------------------------------------------------------
+
+def _sha256_of_arrays(ds):
+    h = hashlib.sha256()
+    for a in (ds.X_train, ds.y_train, ds.X_val, ds.y_val):
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("make, digest", [
+    (lambda: load_digits(seed=0), "dee5529cfda9cbbafd089dbbf794a02fc5408e9b32c506e6aa75aa4f9eb652ba"),
+    (lambda: make_spirals(seed=0), "aeb797959cbd58b055e9fce503ee9acc92d49485498ad77be925bbae03a02088"),
+], ids=["digits", "spirals"])
+def test_datasets_are_unchanged_bit_for_bit(make, digest):
+    """The notebooks' stored outputs depend on these exact arrays: argument checks must not change them.
+
+    Portable: the digits are integers standardized by exact IEEE operations and NumPy's fixed
+    pairwise sums; the spirals' float64 sin/cos may differ in the last bit on another CPU (or with
+    NumPy's SIMD at its baseline, where this digest was checked too), but the arrays are stored as
+    float32, which absorbs them (a flip needs a value within ~1e-16 of a float32 rounding boundary).
+    """
+    assert _sha256_of_arrays(make()) == digest
+
+
+# ------------------------------------------------------------------------------------------
 # IDX and MNIST
 # ------------------------------------------------------------------------------------------
 
@@ -332,6 +421,10 @@ def test_idx_round_trip(tmp_path, dtype, compress):
     b[0] = 0  # a writable copy
 
 
+_GZIP_HEADER = gzip.compress(b"", mtime=0)[:10]
+_LABELS = bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1])  # a valid IDX file: labels 7, 2, 1
+
+
 @pytest.mark.parametrize("raw, match", [
     (b"\x00\x00", "truncated IDX header"),
     (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "bad IDX magic number 0x01000801"),
@@ -342,13 +435,50 @@ def test_idx_round_trip(tmp_path, dtype, compress):
     (b"\x00\x00\x0c\x01\x00\x00\x00\x01\x01\x02", "truncated IDX payload: .*int32 needs 4 bytes"),
     (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "oversized IDX payload: .*1 trailing bytes"),
     (b"\x1f\x8b\x08\x00garbage", "corrupt gzip stream"),
+    # a valid gzip header, then a deflate block of the reserved type 3: zlib.error before
+    (_GZIP_HEADER + b"\x07" + bytes(8), r"corrupt gzip stream \(Error -3 .*invalid block type"),
+    (_GZIP_HEADER + b"\xff" * 20, "corrupt gzip stream"),
+    (gzip.compress(_LABELS)[:-8] + bytes(8), r"corrupt gzip stream \(CRC check failed"),
+    (gzip.compress(_LABELS) + b"junk", "corrupt gzip stream"),
+    (b"\x00\x00\x08\x00", "bad IDX magic number 0x00000800: 0 dimensions"),
+    (b"\x00\x00\x07\x01", "bad IDX magic number 0x00000701: unknown type code 0x07"),
+    (b"\x00\x01\x08\x01", "bad IDX magic number 0x00010801: it does not start with two zero bytes"),
+    # more dimensions than NumPy allows: a NumPy "maximum supported dimension" error before
+    (b"\x00\x00\x08\x41" + struct.pack(">65I", *[1] * 65) + b"\x05",
+     r"bad IDX magic number 0x00000841: 65 dimensions, more than the \d+ a NumPy array"),
+    (b"\x00\x00\x08\xff" + struct.pack(">255I", *[1] * 255) + b"\x05", "255 dimensions, more than"),
+    # sizes whose product is astronomically larger than the file (a Python int: no overflow)
+    (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2**32 - 1] * 4),
+     "truncated IDX payload: shape .4294967295, .* of float64 needs 2722258932832206508135981771861358805000 bytes, found 0"),
+    # an empty array (one size 0) whose other sizes overflow NumPy's byte count: "array is too big" before
+    (b"\x00\x00\x0e\x03" + struct.pack(">3I", 0, 2**31, 2**31),
+     r"IDX sizes \(0, 2147483648, 2147483648\) describe an empty array whose other sizes exceed"),
 ])
 def test_idx_errors(tmp_path, raw, match):
     path = tmp_path / "bad.idx"
     path.write_bytes(raw)
     with pytest.raises(ValueError, match=match) as info:
         read_idx(path)
-    assert "bad.idx" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("path, exc, match", [
+    (None, TypeError, "path must be a str or os.PathLike path; got NoneType"),
+    (3, TypeError, "path must be a str or os.PathLike path; got int"),
+    (b"labels.idx", TypeError, "path must be a str or os.PathLike path; got bytes"),
+    ("no/such/file.idx", FileNotFoundError, "no/such/file.idx"),
+])
+def test_idx_path_errors(path, exc, match):
+    with pytest.raises(exc, match=match):
+        read_idx(path)
+
+
+def test_idx_dimension_limits(tmp_path):
+    path = tmp_path / "many.idx"
+    path.write_bytes(_idx_bytes(np.ones((1,) * data._MAX_NDIM, dtype=np.uint8)))
+    assert read_idx(path).shape == (1,) * data._MAX_NDIM
+    path.write_bytes(_idx_bytes(np.ones((0, 5), dtype=np.uint8)))  # an empty array is valid IDX
+    assert read_idx(path).shape == (0, 5)
 
 
 def test_idx_truncated_gzip(tmp_path):
@@ -423,6 +553,39 @@ def test_load_mnist_count_mismatch_and_missing(tmp_path):
         load_mnist(tmp_path / "empty")
 
 
+def _put(name, raw):
+    """A setup for the table below: write ``raw`` (bytes, or an array in IDX) as ``name.gz``."""
+    def setup(folder):
+        blob = raw if isinstance(raw, bytes) else gzip.compress(_idx_bytes(raw))
+        (folder / f"{name}.gz").write_bytes(blob)
+    return setup
+
+
+@pytest.mark.parametrize("setup, kwargs, exc, match", [
+    # labels beyond 9: the error blamed y_train, not the file
+    (_put("train-labels-idx1-ubyte", (np.arange(40) % 10 + 3).astype(np.uint8)), {}, ValueError,
+     r"train-labels-idx1-ubyte.gz: expected class labels in \[0, 10\); got labels from 3 to 12"),
+    # a limit that drops classes: the error blamed y_train
+    (lambda folder: None, dict(limit=5), ValueError,
+     r"the first limit=5 labels of .*train-labels-idx1-ubyte.gz miss classes \[5, 6, 7, 8, 9\]"),
+    # empty files: "cannot reshape array of size 0" before
+    (lambda folder: (_put("train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))(folder),
+                     _put("train-labels-idx1-ubyte", np.zeros(0, np.uint8))(folder)), {}, ValueError,
+     r"train-images-idx3-ubyte.gz: no images \(shape \(0, 28, 28\)\)"),
+    (_put("t10k-images-idx3-ubyte", np.zeros((20, 28, 27), np.uint8)), {}, ValueError,
+     r"t10k-images-idx3-ubyte.gz has images of shape \(28, 27\) but train-images-idx3-ubyte.gz has \(28, 28\)"),
+    (_put("t10k-labels-idx1-ubyte", _GZIP_HEADER + b"\x07" + bytes(8)), {}, ValueError,
+     "t10k-labels-idx1-ubyte.gz: corrupt gzip stream"),  # a raw zlib.error before
+    (_put("train-images-idx3-ubyte", gzip.compress(b"\x00\x00\x08\x41" + struct.pack(">65I", *[1] * 65) + b"\x05")),
+     {}, ValueError, "train-images-idx3-ubyte.gz: bad IDX magic number 0x00000841: 65 dimensions"),
+])
+def test_load_mnist_malformed_files_are_named(tmp_path, setup, kwargs, exc, match):
+    _write_mnist(tmp_path)
+    setup(tmp_path)
+    with pytest.raises(exc, match=match):
+        load_mnist(tmp_path, verify=False, **kwargs)
+
+
 def test_load_mnist_download_from_file_mirror(tmp_path):
     table, arrays = _write_mnist(tmp_path / "mirror")
     dest = tmp_path / "dest"
@@ -434,16 +597,34 @@ def test_load_mnist_download_from_file_mirror(tmp_path):
         load_mnist(tmp_path / "dest2", download=True, checksums=table, mirrors=[missing])
 
 
-def test_load_mnist_argument_validation(tmp_path):
-    for kwargs, exc, match in [
-        (dict(kind="emnist"), ValueError, "kind must be one of"),
-        (dict(download=1), TypeError, "download and verify"),
-        (dict(val_fraction=1.0), ValueError, "val_fraction"),
-        (dict(limit=0), ValueError, "limit"),
-        (dict(checksums=[("a", "b")]), TypeError, "checksums"),
-    ]:
-        with pytest.raises(exc, match=match):
-            load_mnist(tmp_path, **kwargs)
+_KINDS = r"\['fashion-mnist', 'mnist'\]"
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(kind="emnist"), ValueError, f"kind must be one of {_KINDS}; got 'emnist'"),
+    (dict(kind="MNIST"), ValueError, f"kind must be one of {_KINDS}; got 'MNIST'"),
+    (dict(kind=["mnist"]), TypeError, rf"kind must be one of {_KINDS}; got \['mnist'\]"),  # unhashable before
+    (dict(kind=None), TypeError, f"kind must be one of {_KINDS}; got None"),
+    (dict(folder=None), TypeError, "folder must be a str or os.PathLike path; got NoneType"),
+    (dict(download=1), TypeError, "download must be a bool; got 1"),
+    (dict(verify="no"), TypeError, "verify must be a bool; got 'no'"),
+    (dict(val_fraction=1.0), ValueError, "val_fraction"),
+    (dict(limit=0), ValueError, "limit"),
+    (dict(checksums=[("a", "b")]), TypeError, "checksums must be a dict"),
+    (dict(checksums={"t10k-labels-idx1-ubyte.gz": 3}), TypeError, "checksums must map file names .*got 't10k"),
+    (dict(checksums={"t10k-labels-idx1-ubyte.gz": "abc"}), ValueError,
+     r"checksums\['t10k-labels-idx1-ubyte.gz'\] must be a sha256 digest of 64 hex digits; got 'abc'"),
+    # a str was iterated character by character: "unknown url type: 'htrain-images...'"
+    (dict(mirrors="https://example.org/mnist/"), TypeError, "mirrors must be a list or tuple of base URLs"),
+    (dict(mirrors=3), TypeError, "mirrors must be a list or tuple"),  # "'int' object is not iterable"
+    (dict(mirrors=[]), ValueError, "mirrors must hold at least one base URL"),
+    (dict(mirrors=[None]), TypeError, "mirrors must hold base URLs .str.; got None"),
+    (dict(mirrors=["https://example.org/mnist"]), ValueError, "base URL ending in '/'.*got 'https://example.org/mnist'"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_load_mnist_argument_validation(tmp_path, kwargs, exc, match):
+    kwargs = {"folder": tmp_path, **kwargs}
+    with pytest.raises(exc, match=match):
+        load_mnist(kwargs.pop("folder"), **kwargs)  # the arguments are checked before any file
 
 
 def test_official_checksum_table_shape():

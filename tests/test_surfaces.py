@@ -167,6 +167,8 @@ def test_escape_step():
     (dict(noise=-0.1), ValueError, "noise"),
     (dict(noise=float("inf")), ValueError, "noise"),
     (dict(lr=0.0), ValueError, "lr must be a finite number > 0"),
+    (dict(lr=10**400), ValueError, "lr must be a finite number > 0; got an int beyond the float range"),
+    (dict(noise=10**400), ValueError, "noise must be a finite number >= 0; got an int beyond"),
     (dict(lr="0.1"), TypeError, "lr"),
     (dict(lr=lambda k: -0.1 + 0 * k), ValueError, r"lr\(k\) must be finite and >= 0 .* at k=0"),
     (dict(lr=lambda k: np.where(np.asarray(k) < 3, 0.1, np.nan)), ValueError, "at k=3"),
@@ -175,7 +177,16 @@ def test_escape_step():
     (dict(start=np.zeros((2, 3))), ValueError, "start must have shape"),
     (dict(start=[np.nan, 0.0]), ValueError, "start must be finite"),
     (dict(start=[[1.0], [1.0, 2.0]]), TypeError, "start must be an array"),
-    (dict(seed=-1), TypeError, "seed"),
+    (dict(start=[10**400, 0]), ValueError, "start must be finite; got an int beyond"),  # OverflowError before
+    # a schedule returning something that is not a number: "could not convert string to float",
+    # "float() argument must be ...", "only length-1 arrays ..." before
+    (dict(lr=lambda k: "a"), TypeError, r"lr\(k\) must return a real number; got 'a' at k=0"),
+    (dict(lr=lambda k: "0.1"), TypeError, r"lr\(k\) must return a real number; got '0.1'"),  # silently 0.1
+    (dict(lr=lambda k: None), TypeError, r"lr\(k\) must return a real number; got None at k=0"),
+    (dict(lr=lambda k: np.ones((2, 2))), TypeError, r"lr\(k\) must return a real number; got array"),
+    (dict(lr=lambda k: 10**400), ValueError, r"lr\(k\) must be finite and >= 0 .*beyond the float range at k=0"),
+    (dict(seed=-1), ValueError, "seed must be a non-negative int; got -1"),
+    (dict(seed=1.5), TypeError, "seed must be a non-negative int; got 1.5"),
     (dict(bound=0.0), ValueError, "bound"),
     (dict(surface=lambda x, y: x), TypeError, "surface must be"),
 ])
@@ -192,12 +203,23 @@ def test_descend_validation(kwargs, exc, match):
     (dict(radius=None), TypeError, "radius"),
     (dict(radius=1.0, center=(0, 0, 0)), ValueError, "center"),
     (dict(radius=1.0, center=(np.nan, 0)), ValueError, "center"),
+    (dict(radius=1.0, center="ab"), TypeError, r"center must be a finite point of shape \(2,\); got 'ab'"),
 ])
 def test_escape_step_validation(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         escape_step(np.zeros((3, 2)), **kwargs)
     with pytest.raises(ValueError, match=r"shape \(T, 2\) or \(T, n, 2\)"):
         escape_step(np.zeros((3, 3)), radius=1.0)
+
+
+@pytest.mark.parametrize("trajectory, exc, match", [
+    ("abc", TypeError, "trajectory must be a Trajectory or an array of points .*; got str"),
+    ([[0, 0], [1]], TypeError, "trajectory must be a Trajectory or an array of points .*; got list"),
+    (np.zeros((0, 2)), ValueError, r"with T >= 1; got \(0, 2\)"),  # "argmax of an empty sequence" before
+])
+def test_escape_step_trajectory_validation(trajectory, exc, match):
+    with pytest.raises(exc, match=match):
+        escape_step(trajectory, radius=1.0)
 
 
 def test_trajectory_is_exported():
