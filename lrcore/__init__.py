@@ -5,12 +5,12 @@ The library behind the book *Choosing and scheduling the learning rate*.
 
 __version__ = "0.1.0"
 
-# --- schedules (lrcore/schedules.py) ---
-from .schedules import (NotIntegerError, ReduceLROnPlateau, Schedule, constant,
-                        cosine_decay, cosine_restarts, cyclic, exponential_decay,
-                        exponential_range, inverse_time_decay, join, linear_decay,
-                        linear_range, multistep_decay, one_cycle, polynomial_decay,
-                        step_decay, warmup)
+# --- schedules (lrcore/schedules.py) and the stateful ReduceLROnPlateau (lrcore/plateau.py) ---
+from .schedules import (NotIntegerError, Schedule, constant, cosine_decay, cosine_restarts,
+                        cyclic, exponential_decay, exponential_range, inverse_time_decay, join,
+                        linear_decay, linear_range, multistep_decay, one_cycle,
+                        polynomial_decay, step_decay, warmup)
+from .plateau import ReduceLROnPlateau
 
 # --- backend, data, models, training (lrcore/backend.py, data.py, models.py, training.py) ---
 from .data import (Dataset, load_digits, load_mnist, make_least_squares, make_spirals,

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrcore.schedules import NotIntegerError, ReduceLROnPlateau
+import lrcore
+from lrcore import plateau as P, schedules as S
+from lrcore.plateau import ReduceLROnPlateau
+from lrcore.schedules import NotIntegerError
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -310,3 +313,27 @@ def test_a_reached_state_loads():
     fresh.step(math.inf)
     p.load_state_dict(fresh.state_dict())
     assert p.best == math.inf and p.lr == 0.1
+
+
+# ------------------------------------------------------------------------------------------
+# where it lives: lrcore/plateau.py, still importable from lrcore.schedules
+# ------------------------------------------------------------------------------------------
+
+def test_one_class_importable_from_its_module_the_schedules_and_the_package():
+    from lrcore.schedules import ReduceLROnPlateau as from_schedules
+
+    assert from_schedules is S.ReduceLROnPlateau is lrcore.ReduceLROnPlateau is ReduceLROnPlateau
+    assert ReduceLROnPlateau.__module__ == "lrcore.plateau"
+    assert "ReduceLROnPlateau" in P.__all__ and "ReduceLROnPlateau" not in S.__all__
+    with pytest.raises(AttributeError, match="module 'lrcore.schedules' has no attribute 'nope'"):
+        S.nope  # noqa: B018
+
+
+def test_the_argument_checks_are_the_schedules_own():
+    """One way to check an argument: the plateau imports the schedules' checks, no copies."""
+    for name in ("_real", "_integer", "_choice"):
+        assert getattr(P, name) is getattr(S, name), name
+    with pytest.raises(ValueError, match=r"^factor must be a finite number in \(0, 1\), got 1.5$"):
+        ReduceLROnPlateau(0.1, factor=1.5)
+    with pytest.raises(ValueError, match=r"^factor must be a finite number in \(0, 1\], got 1.5$"):
+        S.step_decay(0.1, factor=1.5, every=1)

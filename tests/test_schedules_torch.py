@@ -16,8 +16,8 @@ import pytest
 torch = pytest.importorskip("torch")
 lr_scheduler = torch.optim.lr_scheduler
 
+from lrcore.plateau import ReduceLROnPlateau  # noqa: E402
 from lrcore.schedules import (  # noqa: E402
-    ReduceLROnPlateau,
     cosine_decay,
     cosine_restarts,
     cyclic,
