@@ -12,9 +12,9 @@ from .schedules import (NotIntegerError, Schedule, constant, cosine_decay, cosin
                         polynomial_decay, step_decay, warmup)
 from .plateau import ReduceLROnPlateau
 
-# --- backend, data, models, training (lrcore/backend.py, data.py, models.py, training.py) ---
-from .data import (Dataset, load_digits, load_mnist, make_least_squares, make_spirals,
-                   read_idx)
+# --- backend, data, models, training (lrcore/backend.py, data.py, mnist.py, models.py, training.py) ---
+from .data import Dataset, load_digits, make_least_squares, make_spirals
+from .mnist import load_mnist, read_idx
 from .backend import cupy_usable, get_backend, to_numpy
 from .models import MLP, LinearRegression, SoftmaxRegression
 from .training import History, sweep, train
