@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+from dataclasses import KW_ONLY, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -93,6 +94,66 @@ def _target_kind(y, name: str) -> tuple[np.ndarray, str]:
                     f"targets; got dtype {a.dtype}")
 
 
+def _class_labels(ytr: np.ndarray, yva: np.ndarray, n_classes):
+    """Labels 1-D in [0, n_classes), every class in the training split: int64 copies, n_classes."""
+    if ytr.ndim != 1 or yva.ndim != 1:
+        bad, y = ("y_train", ytr) if ytr.ndim != 1 else ("y_val", yva)
+        raise ValueError(f"{bad} must be 1-D integer class labels; got shape {y.shape}")
+    lo = min(int(ytr.min()), int(yva.min()))  # Python ints: uint64 labels do not wrap
+    if lo < 0:
+        bad = "y_train" if ytr.min() < 0 else "y_val"
+        raise ValueError(f"{bad} must hold integer class labels in [0, n_classes); "
+                         f"got a negative label {lo}")
+    top = max(int(ytr.max()), int(yva.max())) + 1
+    if n_classes is None:
+        n_classes = top
+    else:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+            raise TypeError(f"n_classes must be an int >= 2 or None; got {n_classes!r}")
+        n_classes = int(n_classes)
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be an int >= 2 or None; got {n_classes}")
+        if top > n_classes:
+            bad = "y_train" if ytr.max() >= n_classes else "y_val"
+            raise ValueError(f"{bad} must hold integer class labels in [0, n_classes) "
+                             f"= [0, {n_classes}); got label {top - 1}")
+    if n_classes < 2:
+        raise ValueError(f"classification needs at least 2 classes; the labels give "
+                         f"n_classes = {n_classes}")
+    if n_classes > len(ytr):  # checked before np.arange(n_classes), huge for a huge label
+        raise ValueError(f"y_train must contain every class in [0, {n_classes}); its "
+                         f"{len(ytr)} labels cannot (largest label {top - 1})")
+    ytr = np.array(ytr, dtype=np.int64, copy=True)
+    yva = np.array(yva, dtype=np.int64, copy=True)
+    missing = np.setdiff1d(np.arange(n_classes), ytr)
+    if missing.size:
+        raise ValueError(f"y_train must contain every class in [0, {n_classes}); "
+                         f"missing {missing.tolist()[:10]}")
+    return ytr, yva, n_classes
+
+
+def _regression_targets(ytr: np.ndarray, yva: np.ndarray, n_classes):
+    """Targets 1-D or 2-D, alike in trailing shape, finite in float32: float32 copies, None."""
+    if n_classes is not None:
+        raise ValueError(f"n_classes must be None for regression (float targets); y_train "
+                         f"has dtype {ytr.dtype}: pass integer labels for classification")
+    if ytr.ndim not in (1, 2) or yva.ndim not in (1, 2):
+        bad, y = ("y_train", ytr) if ytr.ndim not in (1, 2) else ("y_val", yva)
+        raise ValueError(f"{bad} must be 1-D (n,) or 2-D (n, n_outputs) float targets; "
+                         f"got shape {y.shape}")
+    if ytr.shape[1:] != yva.shape[1:]:
+        raise ValueError(f"y_val has shape {yva.shape} but y_train has {ytr.shape}; the "
+                         f"targets must have the same trailing shape")
+    with np.errstate(over="ignore"):  # beyond float32 -> inf, reported below
+        ytr = np.array(ytr, dtype=np.float32, order="C", copy=True)
+        yva = np.array(yva, dtype=np.float32, order="C", copy=True)
+    for yname, y in (("y_train", ytr), ("y_val", yva)):
+        if not np.isfinite(y).all():
+            raise ValueError(f"{yname} contains NaN or inf (after conversion to float32)")
+    return ytr, yva, None
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
     """A train/validation split, validated once and then read-only.
 
@@ -113,8 +174,11 @@ class Dataset:
 
     Attributes: ``X_train, y_train, X_val, y_val, task, n_classes`` (``None`` for regression),
     ``n_features, n_train, n_val, name, info`` (a dict of metadata: source, normalisation
-    statistics, exact Hessian eigenvalues...). The arrays are copies with ``writeable=False`` and
-    the attributes cannot be rebound.
+    statistics, exact Hessian eigenvalues...). The arrays are copies with ``writeable=False``,
+    and the dataset is a frozen dataclass: its attributes cannot be rebound
+    (``dataclasses.FrozenInstanceError``, an ``AttributeError``); ``dataclasses.replace(ds,
+    name="other")`` builds a new, validated one. A dataset equals only itself (``==`` is ``is``:
+    the arrays are not compared), and it can be a dict key.
 
     >>> import numpy as np
     >>> ds = Dataset(np.zeros((4, 3)), np.array([0, 1, 2, 1]), np.ones((2, 3)), np.array([2, 0]),
@@ -131,106 +195,52 @@ class Dataset:
     ValueError: X_val has 2 features but X_train has 3
     """
 
-    __slots__ = ("X_train", "y_train", "X_val", "y_val", "task", "n_classes",
-                 "n_features", "n_train", "n_val", "name", "info")
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    _: KW_ONLY
+    name: str = ""
+    info: dict | None = None  # a dict once built
+    n_classes: int | None = None  # an int once built, for classification
+    task: str = field(init=False)  # "classification" or "regression"
+    n_features: int = field(init=False)
+    n_train: int = field(init=False)
+    n_val: int = field(init=False)
 
-    def __init__(self, X_train, y_train, X_val, y_val, *, name: str = "", info: dict | None = None,
-                 n_classes: int | None = None):
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str; got {type(name).__name__}")
-        if info is not None and not isinstance(info, dict):
-            raise TypeError(f"info must be a dict or None; got {type(info).__name__}")
-        Xtr = _as_features(X_train, "X_train")
-        Xva = _as_features(X_val, "X_val")
+    def __post_init__(self):
+        """Check and convert the arguments; store the read-only copies in place of them."""
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str; got {type(self.name).__name__}")
+        if self.info is not None and not isinstance(self.info, dict):
+            raise TypeError(f"info must be a dict or None; got {type(self.info).__name__}")
+        Xtr = _as_features(self.X_train, "X_train")
+        Xva = _as_features(self.X_val, "X_val")
         if Xva.shape[1] != Xtr.shape[1]:
             raise ValueError(f"X_val has {Xva.shape[1]} features but X_train has {Xtr.shape[1]}")
 
-        ytr, task = _target_kind(y_train, "y_train")
-        yva, task_val = _target_kind(y_val, "y_val")
+        ytr, task = _target_kind(self.y_train, "y_train")
+        yva, task_val = _target_kind(self.y_val, "y_val")
         if task_val != task:
             raise TypeError(f"y_train and y_val must both be integer labels or both float targets; "
                             f"got dtypes {ytr.dtype} and {yva.dtype}")
         for yname, y, X in (("y_train", ytr, Xtr), ("y_val", yva, Xva)):
             if y.ndim == 0 or len(y) != len(X):
-                shape = y.shape
-                raise ValueError(f"{yname} has shape {shape} but X{yname[1:]} has {len(X)} samples; "
-                                 f"they must have the same length")
-
+                raise ValueError(f"{yname} has shape {y.shape} but X{yname[1:]} has {len(X)} "
+                                 f"samples; they must have the same length")
         if task == "classification":
-            if ytr.ndim != 1 or yva.ndim != 1:
-                bad, y = ("y_train", ytr) if ytr.ndim != 1 else ("y_val", yva)
-                raise ValueError(f"{bad} must be 1-D integer class labels; got shape {y.shape}")
-            lo = min(int(ytr.min()), int(yva.min()))  # Python ints: uint64 labels do not wrap
-            if lo < 0:
-                bad = "y_train" if ytr.min() < 0 else "y_val"
-                raise ValueError(f"{bad} must hold integer class labels in [0, n_classes); "
-                                 f"got a negative label {lo}")
-            top = max(int(ytr.max()), int(yva.max())) + 1
-            if n_classes is None:
-                n_classes = top
-            else:
-                if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-                    raise TypeError(f"n_classes must be an int >= 2 or None; got {n_classes!r}")
-                n_classes = int(n_classes)
-                if n_classes < 2:
-                    raise ValueError(f"n_classes must be an int >= 2 or None; got {n_classes}")
-                if top > n_classes:
-                    bad = "y_train" if ytr.max() >= n_classes else "y_val"
-                    raise ValueError(f"{bad} must hold integer class labels in [0, n_classes) "
-                                     f"= [0, {n_classes}); got label {top - 1}")
-            if n_classes < 2:
-                raise ValueError(f"classification needs at least 2 classes; the labels give "
-                                 f"n_classes = {n_classes}")
-            if n_classes > len(ytr):  # checked before np.arange(n_classes), huge for a huge label
-                raise ValueError(f"y_train must contain every class in [0, {n_classes}); its "
-                                 f"{len(ytr)} labels cannot (largest label {top - 1})")
-            ytr = np.array(ytr, dtype=np.int64, copy=True)
-            yva = np.array(yva, dtype=np.int64, copy=True)
-            missing = np.setdiff1d(np.arange(n_classes), ytr)
-            if missing.size:
-                raise ValueError(f"y_train must contain every class in [0, {n_classes}); "
-                                 f"missing {missing.tolist()[:10]}")
+            ytr, yva, n_classes = _class_labels(ytr, yva, self.n_classes)
         else:
-            if n_classes is not None:
-                raise ValueError(f"n_classes must be None for regression (float targets); y_train "
-                                 f"has dtype {ytr.dtype}: pass integer labels for classification")
-            if ytr.ndim not in (1, 2) or yva.ndim not in (1, 2):
-                bad, y = ("y_train", ytr) if ytr.ndim not in (1, 2) else ("y_val", yva)
-                raise ValueError(f"{bad} must be 1-D (n,) or 2-D (n, n_outputs) float targets; "
-                                 f"got shape {y.shape}")
-            if ytr.shape[1:] != yva.shape[1:]:
-                raise ValueError(f"y_val has shape {yva.shape} but y_train has {ytr.shape}; the "
-                                 f"targets must have the same trailing shape")
-            with np.errstate(over="ignore"):  # beyond float32 -> inf, reported below
-                ytr = np.array(ytr, dtype=np.float32, order="C", copy=True)
-                yva = np.array(yva, dtype=np.float32, order="C", copy=True)
-            for yname, y in (("y_train", ytr), ("y_val", yva)):
-                if not np.isfinite(y).all():
-                    raise ValueError(f"{yname} contains NaN or inf (after conversion to float32)")
-            n_classes = None
+            ytr, yva, n_classes = _regression_targets(ytr, yva, self.n_classes)
 
-        info = {} if info is None else dict(info)
-        for key, value in info.items():  # freeze array metadata too (a fresh copy, not the caller's)
-            if isinstance(value, np.ndarray):
-                info[key] = _frozen(value.copy())
-        setattr_ = object.__setattr__
-        setattr_(self, "X_train", Xtr)
-        setattr_(self, "y_train", _frozen(ytr))
-        setattr_(self, "X_val", Xva)
-        setattr_(self, "y_val", _frozen(yva))
-        setattr_(self, "task", task)
-        setattr_(self, "n_classes", n_classes)
-        setattr_(self, "n_features", int(Xtr.shape[1]))
-        setattr_(self, "n_train", int(Xtr.shape[0]))
-        setattr_(self, "n_val", int(Xva.shape[0]))
-        setattr_(self, "name", name)
-        setattr_(self, "info", info)
-
-    def __setattr__(self, key, value):
-        raise AttributeError(f"Dataset is read-only; cannot set {key!r} (build a new Dataset)")
-
-    def __delattr__(self, key):
-        raise AttributeError(f"Dataset is read-only; cannot delete {key!r}")
+        # array metadata is frozen too (a fresh copy, not the caller's)
+        info = {key: _frozen(value.copy()) if isinstance(value, np.ndarray) else value
+                for key, value in (self.info or {}).items()}
+        checked = dict(X_train=Xtr, y_train=_frozen(ytr), X_val=Xva, y_val=_frozen(yva), info=info,
+                       n_classes=n_classes, task=task, n_features=int(Xtr.shape[1]),
+                       n_train=int(Xtr.shape[0]), n_val=int(Xva.shape[0]))
+        for attribute, value in checked.items():
+            object.__setattr__(self, attribute, value)  # how a frozen dataclass sets its own fields
 
     def __repr__(self) -> str:
         if self.task == "classification":
@@ -241,6 +251,15 @@ class Dataset:
             kind = "regression"
         return (f"Dataset({self.name!r}, train={self.n_train}x{self.n_features}, "
                 f"val={self.n_val}x{self.n_features}, {kind})")
+
+    def __reduce__(self):  # copy and pickle through the constructor: checked, read-only copies
+        keywords = dict(name=self.name, info=self.info, n_classes=self.n_classes)
+        return _rebuild, (self.X_train, self.y_train, self.X_val, self.y_val, keywords)
+
+
+def _rebuild(X_train, y_train, X_val, y_val, keywords) -> Dataset:
+    """``Dataset(X_train, y_train, X_val, y_val, **keywords)``: what a pickled Dataset calls."""
+    return Dataset(X_train, y_train, X_val, y_val, **keywords)
 
 
 # --------------------------------------------------------------------------------------------

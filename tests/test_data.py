@@ -1,5 +1,9 @@
 """Tests of lrcore.data: Dataset validation, the digits file, synthetic tasks (MNIST: test_mnist.py)."""
+import copy
+import dataclasses
 import hashlib
+import inspect
+import pickle
 
 import numpy as np
 import pytest
@@ -53,6 +57,34 @@ def test_dataset_is_read_only_and_copies_inputs():
         del ds.name
     X[0, 0] = 5
     assert ds.X_train[0, 0] == 0
+
+
+def test_dataset_is_a_frozen_dataclass_with_the_documented_constructor():
+    params = inspect.signature(Dataset).parameters
+    assert [(n, p.kind.name) for n, p in params.items()] == (
+        [(n, "POSITIONAL_OR_KEYWORD") for n in ("X_train", "y_train", "X_val", "y_val")]
+        + [(n, "KEYWORD_ONLY") for n in ("name", "info", "n_classes")])
+    assert [params[n].default for n in ("name", "info", "n_classes")] == ["", None, None]
+    ds = Dataset(**_cls(), name="toy")
+    for statement in ("ds.name = 'x'", "ds.n_train = 1", "ds.extra = 1", "del ds.X_val", "del ds.extra"):
+        with pytest.raises(dataclasses.FrozenInstanceError):  # an AttributeError
+            exec(statement)
+    other = dataclasses.replace(ds, name="other")  # a new dataset, checked again
+    assert other.name == "other" and np.array_equal(other.X_train, ds.X_train)
+    with pytest.raises(TypeError, match="name must be a str; got int"):
+        dataclasses.replace(ds, name=3)
+
+
+def test_dataset_equals_only_itself_and_copies_stay_read_only():
+    ds = Dataset(**_cls(), name="toy", info={"a": np.arange(3)})
+    twin = Dataset(**_cls(), name="toy", info={"a": np.arange(3)})
+    assert ds == ds and ds != twin and len({ds, twin, ds}) == 2  # identity: arrays not compared
+    for copied in (copy.copy(ds), copy.deepcopy(ds), pickle.loads(pickle.dumps(ds))):
+        assert copied is not ds and repr(copied) == repr(ds) and copied.info.keys() == ds.info.keys()
+        for name in ("X_train", "y_train", "X_val", "y_val"):
+            a, b = getattr(copied, name), getattr(ds, name)
+            assert a.dtype == b.dtype and np.array_equal(a, b) and not a.flags.writeable
+        assert np.array_equal(copied.info["a"], ds.info["a"]) and not copied.info["a"].flags.writeable
 
 
 @pytest.mark.parametrize("over, exc, match", [
