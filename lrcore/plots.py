@@ -10,6 +10,7 @@ matplotlib is imported lazily, so ``lrcore`` itself needs only NumPy.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -183,4 +184,31 @@ def plot_mean_history(histories: Sequence, *, ax=None, metric: str = "val_loss",
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=alpha, linewidth=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_LABELS.get(metric, metric))
+    return ax
+
+
+def plot_range_test(rt, *, ax=None, ema: bool = False):
+    """The record of an LR range test (a :class:`~lrcore.rangetest.RangeTest`) against the LR.
+
+    The minibatch loss (thin) and its centred smoothing against the LR on a log axis; each
+    suggestion marked at exactly its LR, on the smoothed curve; ``ema=True`` adds the EMA.
+    """
+    ax = _ax(ax)
+    ax.plot(rt.lrs, rt.losses, color="0.6", lw=0.8, label="minibatch loss")
+    ax.plot(rt.lrs, rt.smoothed, lw=2, label="smoothed (centred)")
+    if ema:
+        ax.plot(rt.lrs, rt.ema, lw=1.2, ls="--", label="EMA (β = 0.98)")
+    if len(rt.lrs):
+        log_lrs = np.log10(rt.lrs)
+        markers = {"steepest": "v", "minimum": "s", "valley": "o"}
+        for name, lr in rt.suggestions.items():
+            if not math.isfinite(lr):
+                continue
+            y = np.interp(np.log10(lr), log_lrs, rt.smoothed)
+            ax.plot([lr], [y], markers.get(name, "o"), ms=7, zorder=3,
+                    label=f"{name}: {lr:.2g}" + (" (suggestion)" if name == rt.suggest else ""))
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate ε")
+    ax.set_ylabel("loss")
+    ax.legend()
     return ax

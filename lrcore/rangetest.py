@@ -68,6 +68,7 @@ import numpy as np
 
 from .backend import to_numpy
 from .models import DenseModel
+from .plots import plot_range_test
 from .schedules import exponential_range, linear_range
 from .training import MAX_RECORD_BYTES, RECORD_BYTES, _Engine, _check_int, _is_real, _setup
 
@@ -295,29 +296,8 @@ class RangeTest:
         return head + f"suggestion={self.suggestion:.3g} ({self.suggest}); {sug})"
 
     def plot(self, ax=None, *, ema: bool = False):
-        """Loss (thin) and centred smoothed loss against the LR on a log axis; each suggestion
-        marked at exactly its LR (on the smoothed curve); ``ema=True`` adds the EMA. Returns ``ax``."""
-        if ax is None:
-            import matplotlib.pyplot as plt
-            ax = plt.gca()
-        ax.plot(self.lrs, self.losses, color="0.6", lw=0.8, label="minibatch loss")
-        ax.plot(self.lrs, self.smoothed, lw=2, label="smoothed (centred)")
-        if ema:
-            ax.plot(self.lrs, self.ema, lw=1.2, ls="--", label="EMA (β = 0.98)")
-        if len(self.lrs):
-            log_lrs = np.log10(self.lrs)
-            markers = {"steepest": "v", "minimum": "s", "valley": "o"}
-            for name, lr in self.suggestions.items():
-                if not math.isfinite(lr):
-                    continue
-                y = np.interp(np.log10(lr), log_lrs, self.smoothed)
-                ax.plot([lr], [y], markers.get(name, "o"), ms=7, zorder=3,
-                        label=f"{name}: {lr:.2g}" + (" (suggestion)" if name == self.suggest else ""))
-        ax.set_xscale("log")
-        ax.set_xlabel("learning rate ε")
-        ax.set_ylabel("loss")
-        ax.legend()
-        return ax
+        """Draw this record: :func:`lrcore.plots.plot_range_test` ``(self, ax=ax, ema=ema)``."""
+        return plot_range_test(self, ax=ax, ema=ema)
 
 
 # --------------------------------------------------------------------------------------------

@@ -71,3 +71,41 @@ def test_lr_changes_are_marked_where_the_lr_changes():
     xs = sorted(line.get_xdata()[0] for line in ax.get_lines())
     assert xs == [4.0, 8.0]  # the LR halves every 4 epochs
     plt.close(fig)
+
+
+def _range_test(nan_suggestion=False):
+    """A range-test record as plot_range_test reads it: a loss that falls, flattens, then rises."""
+    lrs = np.geomspace(1e-5, 10, 61)
+    x = np.log10(lrs)
+    smoothed = 2.3 - 1.8 / (1 + np.exp(-3 * (x + 3))) + np.exp(2.5 * (x - 0.2))
+    losses = smoothed + 0.08 * np.random.default_rng(0).standard_normal(lrs.size)
+    suggestions = {"steepest": 10**-3.0, "minimum": 10**-1.6, "valley": 10**-2.2}
+    if nan_suggestion:
+        suggestions["valley"] = np.nan  # not drawn
+    ema = np.r_[[smoothed[0]] * 5, smoothed[:-5]]  # lags five steps
+    return SimpleNamespace(lrs=lrs, losses=losses, smoothed=smoothed, ema=ema,
+                           suggestions=suggestions, suggest="minimum")
+
+
+@pytest.mark.mpl_image_compare(style=STYLE)
+def test_plot_range_test_with_ema_and_suggestions():
+    fig, ax = plt.subplots()
+    plots.plot_range_test(_range_test(), ax=ax, ema=True)
+    return fig
+
+
+def test_plot_range_test_marks_each_finite_suggestion_at_its_lr():
+    rt = _range_test(nan_suggestion=True)
+    fig, ax = plt.subplots()
+    assert plots.plot_range_test(rt, ax=ax) is ax and ax.get_xscale() == "log"
+    marks = {float(line.get_xdata()[0]): float(line.get_ydata()[0])
+             for line in ax.lines if len(line.get_xdata()) == 1}
+    expected = {lr: np.interp(np.log10(lr), np.log10(rt.lrs), rt.smoothed)
+                for lr in (rt.suggestions["steepest"], rt.suggestions["minimum"])}
+    assert marks.keys() == expected.keys()
+    assert all(np.isclose(marks[lr], expected[lr], rtol=1e-12) for lr in marks)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [t for t in labels if "suggestion" in t] == [f"minimum: {10**-1.6:.2g} (suggestion)"]
+    assert len(ax.lines) == 2 + 2  # loss, smoothed (no EMA), two marks
+    plt.close(fig)
+

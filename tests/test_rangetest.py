@@ -1,4 +1,5 @@
-"""lrcore.rangetest: the LR range test's contract (shared/reference/schedules.md, last section)."""
+"""lrcore.rangetest: the LR range test's contract (the project's schedule contract, restated in the
+lrcore.rangetest docstring)."""
 import math
 import warnings
 
@@ -248,20 +249,21 @@ def test_valley_index_is_fastais(values):
     assert valley_index(values) == min(max(expected, 0), len(values) - 1)
 
 
-def test_plot_marks_each_suggestion_at_its_lr():
+def test_plot_method_draws_with_plot_range_test():
+    """``rt.plot(ax=ax)`` (what chapter 02 calls) is :func:`lrcore.plots.plot_range_test`."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from lrcore.plots import plot_range_test
     rt = range_test(SoftmaxRegression(64, 10), load_digits(seed=0), lr_start=1e-4, lr_end=1e3,
                     steps=60)
-    fig, ax = plt.subplots()
+    fig, (left, right) = plt.subplots(1, 2)
     try:
-        assert rt.plot(ax=ax, ema=True) is ax
-        assert ax.get_xscale() == "log"
-        xs = {float(line.get_xdata()[0]) for line in ax.lines if len(line.get_xdata()) == 1}
-        assert xs == set(rt.suggestions.values())
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert any(rt.suggest in t and "suggestion" in t for t in labels)
+        assert rt.plot(left, ema=True) is left and plot_range_test(rt, ax=right, ema=True) is right
+        drawn = [[(line.get_label(), line.get_xydata().tolist()) for line in ax.lines]
+                 for ax in (left, right)]
+        assert drawn[0] == drawn[1] and len(drawn[0]) == 3 + len(rt.suggestions)
     finally:
         plt.close(fig)
 
