@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["BACKENDS", "DEFAULT_DTYPE", "cupy_usable", "get_backend", "to_numpy", "array_module"]
+__all__ = ["BACKENDS", "DEFAULT_DTYPE", "cupy_usable", "get_backend", "to_numpy"]
 
 #: the accepted backend names (argument of :func:`get_backend` and ``LRCORE_BACKEND``)
 BACKENDS = ("numpy", "cupy", "auto")
@@ -95,13 +95,6 @@ def get_backend(name: str | None = None):
         raise RuntimeError(f"{source}='cupy' was requested but {reason}; "
                            f"use 'numpy' or 'auto'")
     return _import_cupy()
-
-
-def array_module(a):
-    """The array module an array belongs to (``cupy`` for a CuPy array, else ``numpy``)."""
-    if type(a).__module__.startswith("cupy"):
-        return _import_cupy()
-    return np
 
 
 def to_numpy(a) -> np.ndarray:

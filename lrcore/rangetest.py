@@ -7,7 +7,7 @@ record the loss of every minibatch; stop early once the loss blows up. The loss 
 :math:`\log ε` falls, flattens, then rises: a good LR lies on the falling part, left of the
 minimum (the article: "1 or 2 steps smaller" than where the loss starts to increase).
 
-Conventions (see ``shared/reference/schedules.md``):
+Conventions (those of the schedule contract the project follows, restated here):
 
 * ``lrs[k]`` is the LR of update ``k`` and ``losses[k]`` the minibatch loss measured just before
   it; without divergence ``lrs[0] == lr_start`` and ``lrs[-1] == lr_end``.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lrcore import backend
-from lrcore.backend import array_module, cupy_usable, get_backend, to_numpy
+from lrcore.backend import cupy_usable, get_backend, to_numpy
 
 LRCORE = Path(backend.__file__).parent
 
@@ -97,12 +97,11 @@ def test_cupy_usable_is_false_when_a_kernel_fails(monkeypatch, fresh_probe):
     assert cupy_usable() is False
 
 
-def test_to_numpy_and_array_module():
+def test_to_numpy():
     a = np.arange(3.0)
     assert to_numpy(a) is a
     out = to_numpy([1, 2])
     assert isinstance(out, np.ndarray) and out.tolist() == [1, 2]
-    assert array_module(a) is np
 
 
 def test_only_backend_imports_cupy():
