@@ -4,17 +4,18 @@ MLP 784-512-512-10 on MNIST-shaped random data (8192 training images, 1024 valid
 labels uniform over 10 classes), batch 256 (32 steps per epoch), plain SGD, float32. A timed call
 is ``train(..., epochs=1)``: 32 steps and one validation pass.
 
-**The work counted** is the matrix products lrcore computes (``lrcore.models.DenseModel``, which
-keeps each layer as one matrix :math:`Θ_l = [W_l\ b_l]` of shape ``(out, in + 1)`` and appends a
-row of ones to every layer input, the "bias trick"). For a batch of ``m`` with widths
+**The work counted** is the matrix products ``train`` computes (``lrcore.models.DenseModel``,
+which keeps each layer as one matrix :math:`Θ_l = [W_l\ b_l]` of shape ``(out, in + 1)`` and
+appends a row of ones to every layer input, the "bias trick"). For a batch of ``m`` with widths
 ``d=784, h1=512, h2=512, c=10``, and ``F = h1(d+1) + h2(h1+1) + c(h2+1)``:
 
 * forward :math:`Θ_l \tilde A_{l-1}`: ``2mF``;
-* the loss, a matrix-vector product with the batch-mean vector: ``2mc``;
 * backward, gradients :math:`dZ_l \tilde A_{l-1}^\top` (bias column included): ``2mF``;
 * backward, :math:`W_l^\top dZ_l` for layers 3 and 2 only (lrcore does not compute the
   gradient with respect to the input images): ``2m(h2·c + h1·h2)``;
-* per epoch, the validation pass: ``n_val(2F + 2c)``.
+* per epoch, the validation pass: ``2 n_val F``.
+
+(The loss is a sum over the softmax terms, element-wise work.)
 
 Element-wise work (ReLU, softmax, the update) is not counted: the GFLOP/s are matmul GFLOP/s,
 comparable with a GEMM's. :func:`check_layout` stops the benchmark if the model's layout is not
@@ -39,21 +40,21 @@ def flops_per_epoch(n_train: int, n_val: int, batch: int, sizes=SIZES) -> dict:
     """Exact matmul flop counts of one ``train`` epoch (see the module docstring)."""
     d, h1, h2, c = sizes
     F = h1 * (d + 1) + h2 * (h1 + 1) + c * (h2 + 1)
-    per_sample = 2 * F + 2 * c + 2 * F + 2 * (h2 * c + h1 * h2)
+    per_sample = 2 * F + 2 * F + 2 * (h2 * c + h1 * h2)
     batches = [min(batch, n_train - s) for s in range(0, n_train, batch)]
     train = sum(m * per_sample for m in batches)
-    val = n_val * (2 * F + 2 * c)
+    val = n_val * 2 * F
     return {"train": train, "val": val, "total": train + val,
-            "formula": "per sample of a step: 2F forward + 2c loss + 2F gradients (bias column "
-                       "included) + 2(h2*c + h1*h2) back-propagated; validation 2F + 2c per "
-                       "sample; F = h1(d+1) + h2(h1+1) + c(h2+1)"}
+            "formula": "per sample of a step: 2F forward + 2F gradients (bias column included) "
+                       "+ 2(h2*c + h1*h2) back-propagated; validation 2F per sample; "
+                       "F = h1(d+1) + h2(h1+1) + c(h2+1)"}
 
 
 def step_gemms(m: int, sizes=SIZES) -> list[tuple[int, int, int]]:
     """(M, K, N) of the GEMMs of one step, as lrcore computes them (activations (features, m))."""
     d, h1, h2, c = sizes
     return [(h1, d + 1, m), (h2, h1 + 1, m), (c, h2 + 1, m),   # forward Θ_l Ã_{l-1}
-            (h2 + 1, m, c), (h1 + 1, m, h2), (h1, m, d + 1),   # gradients Ã dZᵀ (layers 3, 2), dZ X̃
+            (c, m, h2 + 1), (h2, m, h1 + 1), (h1, m, d + 1),   # gradients dZ_l Ã_{l-1}ᵀ
             (h2, c, m), (h1, h2, m)]                           # W_lᵀ dZ_l (layers 3, 2)
 
 

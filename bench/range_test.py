@@ -2,11 +2,13 @@
 
 ``range_test`` on the digits MLP 64-128-10, batch 32, 180 steps (4 epochs of 45), LR from 1e-4
 to 1.0 (it completes: the benchmark checks that all 180 steps were taken), against ``train`` of
-the same model for the same 180 steps at a fixed LR. The range test does nothing ``train`` does
-not, except its own bookkeeping (the LR table, the stopping rule every 8 steps, saving and
-restoring the parameters, the smoothers and the suggestions), and it skips the validation
-passes; so that ``train``'s four validation passes do not pad the reference, both run on the
-digits training split with a 10-image validation split (one per class).
+the same model for the same 180 steps at a fixed LR. The range test takes the same steps, plus
+its own bookkeeping (the LR table, the stopping rule every 8 steps, a copy of the parameters,
+the smoothers and the suggestions), and it skips the validation passes; so that ``train``'s
+four validation passes do not pad the reference, both run on the digits training split with a
+10-image validation split (one per class). The range test runs on the sweep's stacked engine
+(``lrcore.stacked``, K = 1), ``train`` is the readable loop: the ratio also holds what the
+readable loop costs.
 """
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ the benchmark checks this). Compared in interleaved rounds:
 
 * ``one``: ``train`` with one learning rate (the geometric middle of the range); a run takes
   ~10 ms, so a timed call makes ``ONE_REPS`` = 4 of them and its time is divided by 4;
+* ``sweep1``: ``sweep`` of that one learning rate, ``ONE_REPS`` times like ``one``: the same
+  run on the stacked engine (``lrcore.stacked``, written for speed) instead of ``train``'s
+  readable loop, so ``sweep1 / one`` is what the readable loop costs;
 * ``sweepK``: ``sweep(model, data, lrs=K rates)``;
 * ``seqK``: K calls of ``train(model.copy(), ...)`` one after the other -- what a sweep replaces.
   Measured directly for K = 16; for K = 64 measured directly too in the full run, and
@@ -82,6 +85,7 @@ def run(*, quick: bool) -> dict:
         return lambda: [train(model.copy(), data, lr=lr, **kw) for lr in lrs_for(K)]
 
     fns = {"one": lambda: [train(model.copy(), data, lr=mid, **kw) for _ in range(ONE_REPS)],
+           "sweep1": lambda: [sweep(model, data, lrs=[mid], **kw) for _ in range(ONE_REPS)],
            "sweep16": lambda: sweep(model, data, lrs=lrs_for(16), **kw),
            "sweep64": lambda: sweep(model, data, lrs=lrs_for(64), **kw),
            "seq16": sequential(16)}
@@ -93,6 +97,7 @@ def run(*, quick: bool) -> dict:
         raise RuntimeError(f"members diverged ({diverged}): the comparison needs LR_RANGE lower")
     t = common.interleave(fns, rounds=rounds, warmup=1, sync=sync)
     t["one"] = [s / ONE_REPS for s in t["one"]]
+    t["sweep1"] = [s / ONE_REPS for s in t["sweep1"]]
     seq64 = t["seq64"] if "seq64" in t else [4 * s for s in t["seq16"]]
     how64 = "measured" if "seq64" in t else "extrapolated as 4 x seq16 (same round)"
     r = common.ratios
@@ -107,6 +112,8 @@ def run(*, quick: bool) -> dict:
                       r(t["sweep64"], seq64), unit="x", note=f"64 sequential runs {how64}"),
         common.metric("sweep.one_ms", "  one train run (2 epochs)",
                       [1e3 * s for s in t["one"]], unit="ms"),
+        common.metric("sweep.k1_vs_one", "sweep of 1 LR (stacked engine) / one train run "
+                      "(readable loop)", r(t["sweep1"], t["one"]), unit="x"),
     ]
     mem = _probe(64, False)
     traced = _probe(64, True)

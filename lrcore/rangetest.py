@@ -20,10 +20,10 @@ Conventions (those of the schedule contract the project follows, restated here):
   i.e. :math:`s_k > \text{diverge}·s^*` for a positive loss, and the same distance above
   :math:`s^*` when losses are negative. (The EMA is causal, so it can be checked as the run
   goes; the divergence check runs every 8 steps, the steps after a stop are discarded.)
-* The caller's model is never written: the run trains a copy (``model.copy()``, as
-  :func:`~lrcore.training.sweep` trains copies), so its parameters and optimizer state (the
-  run's velocity) live and die inside the test, whatever happens, and a model whose arrays are
-  read-only can be tested. The minibatch order comes from ``np.random.default_rng(seed)``: the
+* The caller's model is never written: the run trains a copy of its parameters
+  (:meth:`~lrcore.stacked.StackedModel.copies`, as :func:`~lrcore.training.sweep` does), so
+  they and the optimizer state (the run's velocity) live and die inside the test, whatever
+  happens, and a model whose arrays are read-only can be tested. The minibatch order comes from ``np.random.default_rng(seed)``: the
   run is deterministic for a given ``seed`` and the process-wide ``np.random`` state is neither
   read nor written.
 
@@ -70,7 +70,8 @@ from .backend import to_numpy
 from .models import DenseModel
 from .plots import plot_range_test
 from .schedules import exponential_range, linear_range
-from .training import MAX_RECORD_BYTES, RECORD_BYTES, _Engine, _check_int, _is_real, _setup
+from .stacked import StackedModel, StackedRuns
+from .training import MAX_RECORD_BYTES, RECORD_BYTES, _check_int, _is_real, _setup
 
 __all__ = ["RangeTest", "range_test", "centred_smooth", "ema_smooth", "smoothed_diverged",
            "valley_index", "SUGGESTIONS"]
@@ -359,10 +360,10 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     mu = None if momentum == 0 else np.full(steps, float(momentum))
     rule = _SmoothedLimit(float(diverge), float(beta))
 
-    trial = model.copy()    # the run trains a copy: the caller's model is read once, never written
-    engine = _Engine(trial, trial.theta, data, lrs[None], mu, batch_size=s["batch_size"],
-                     nesterov=False, weight_decay=float(weight_decay), plateaus=None,
-                     seed=s["seed"], stop=rule, evaluate=False, check_every=8)
+    trial = StackedModel.copies(model, 1)   # the run trains a copy: the model is only read
+    engine = StackedRuns(trial, data, lrs[None], mu, batch_size=s["batch_size"],
+                         nesterov=False, weight_decay=float(weight_decay), plateaus=None,
+                         seed=s["seed"], stop=rule, evaluate=False, check_every=8)
     engine.run()
     losses = to_numpy(engine.losses[:, 0]).astype(np.float64)
 

@@ -11,20 +11,22 @@ decay :math:`λ` the update is PyTorch's ``torch.optim.SGD``:
 .. math:: v \leftarrow μ v + g + λθ, \qquad θ \leftarrow θ - ε_k v
           \quad(\text{Nesterov: } θ \leftarrow θ - ε_k (g + λθ + μ v)).
 
-**One engine.** :func:`sweep` trains ``K`` copies of a model together, their parameters stacked
-on a leading ``K`` axis (see :mod:`lrcore.models`): the same minibatches for all, the first
-layers of the K members as one matrix product, the rest as batched products; no Python loop
-over K. :func:`train` is the case ``K = 1``, computed on the model's own parameter arrays
-(no ``K`` axis: the same code), so it trains the model in place. Results agree with separate
-runs to round-off (the stacked products add up in another order), which training amplifies
-(see *Reproducibility* in :func:`train`).
+**Two loops, one result.** :func:`train` is that loop, written as the equations read (the book
+shows it): one run, on the model's own parameters, which it trains in place. :func:`sweep`
+trains ``K`` copies of a model together with :class:`lrcore.stacked.StackedRuns`, code written
+for speed: their parameters stacked on a leading ``K`` axis, the same minibatches for all, the
+first layers of the K members as one matrix product, no Python loop over K. A sweep's members
+equal separate ``train`` runs to round-off (the stacked products add up in other orders), which
+training amplifies near divergence (see *Reproducibility* in :func:`train`);
+``tests/test_sweep.py`` keeps the two in agreement. What both record, and the rules they stop
+and lower the rate by, are in :mod:`lrcore.history`.
 
 **Threads.** What may run in several threads at once (``tests/test_threads.py`` checks it, on
 the NumPy backend with one BLAS thread, the setting of the book's outputs):
 
 * :func:`train` of *different* models: each run keeps its state (its minibatch order from its
-  own ``np.random.default_rng(seed)``, its velocity and work arrays) to itself, so every result
-  is bitwise the one the same run gives alone.
+  own ``np.random.default_rng(seed)``, its velocity) to itself, so every result is bitwise the
+  one the same run gives alone.
 * :func:`sweep` and :func:`lrcore.rangetest.range_test` of *one* model: they read it once, at
   the start, to stack or copy its parameters, and never write it.
 * Not :func:`train` of one model in two threads, nor a sweep or range test of a model that
@@ -51,19 +53,20 @@ import copy
 import math
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import to_numpy
 from .data import Dataset
+from .history import (History, divergence_limit, epoch_batch_sizes, plateau_step,
+                      progress_bar)
 from .models import DenseModel
+from .stacked import StackedModel, StackedRuns
 
 __all__ = ["History", "train", "sweep"]
 
 SCHEDULE_UNITS = ("step", "epoch")
 BATCH_SIZE = 32          # the default batch_size of train, sweep (and range_test)
-#: the per-step records of a run -- History.lr, .momentum, .loss and the engine's per-step tables,
+#: the per-step records of a run -- History.lr, .momentum, .loss and a sweep's per-step tables,
 #: all allocated before the first step -- take about this many bytes a step and run at their peak
 #: (measured: 58 to 82); a run whose records would take more than MAX_RECORD_BYTES is refused
 RECORD_BYTES = 80
@@ -71,342 +74,57 @@ MAX_RECORD_BYTES = 2**32  # 4 GiB: 50 million steps of one run, far beyond any r
 
 
 # --------------------------------------------------------------------------------------------
-# History
+# what train writes down
 # --------------------------------------------------------------------------------------------
 
-@dataclass(repr=False, eq=False)
-class History:
-    """What a training run recorded (NumPy arrays, float64).
+class _Log:
+    """What :func:`train` writes down as it goes: the loss of every step, checked against the
+    divergence rule, the validation after every epoch, and a plateau fed with it, which lowers
+    ``schedule`` (the rates of the steps left) in place. A context manager: the progress bar."""
 
-    Per step ``k`` (``epochs * steps_per_epoch`` entries):
+    def __init__(self, model, s: dict, schedule, momenta, plateau, progress):
+        self.schedule, self.momenta = schedule, momenta
+        self.base = schedule.copy()                    # the rates before any plateau
+        self.plateau = None if plateau is None else copy.deepcopy(plateau)
+        self.lr0 = None if plateau is None else plateau.lr
+        self.loss = np.full(s["total"], np.nan)
+        self.val_loss, self.val_accuracy = np.full(s["epochs"], np.nan), np.full(s["epochs"], np.nan)
+        self.sizes = epoch_batch_sizes(s["n"], s["batch_size"])     # the m' of an epoch's steps
+        self.factor, self.dtype, self.limit = s["diverge_factor"], model.dtype, None
+        self.diverged_at, self.progress, self.bar = None, progress, None
 
-    * ``lr[k]``, ``momentum[k]`` -- the :math:`ε_k`, :math:`μ_k` used for update ``k``
-      (including a plateau's reductions);
-    * ``loss[k]`` -- the minibatch loss measured *before* update ``k``.
-
-    Per epoch: ``train_loss`` (the mean over the epoch of the minibatch losses, weighted by
-    batch size: the average loss per example during the epoch, as Keras reports it, not a fresh
-    pass over the training set), ``val_loss`` and ``val_accuracy`` on the validation split
-    after the epoch (``val_accuracy`` is NaN for regression).
-
-    ``diverged`` / ``diverged_at``: the first step whose loss was non-finite or too large (see
-    :func:`train`). The run counts as stopped there: ``loss[diverged_at]`` is that loss, every
-    later loss is NaN, so are ``lr`` and ``momentum`` from ``diverged_at`` on and the per-epoch
-    entries from the epoch containing it.
-    """
-
-    lr: np.ndarray
-    momentum: np.ndarray
-    loss: np.ndarray
-    train_loss: np.ndarray
-    val_loss: np.ndarray
-    val_accuracy: np.ndarray
-    diverged: bool
-    diverged_at: int | None
-    epochs: int
-    steps_per_epoch: int
-
-    @property
-    def steps(self) -> int:
-        """Number of steps planned: ``epochs * steps_per_epoch``."""
-        return self.epochs * self.steps_per_epoch
-
-    @property
-    def final_val_loss(self) -> float:
-        """Validation loss after the last epoch (NaN if the run diverged)."""
-        return float(self.val_loss[-1])
-
-    @property
-    def final_val_accuracy(self) -> float:
-        """Validation accuracy after the last epoch (NaN if the run diverged or for regression)."""
-        return float(self.val_accuracy[-1])
-
-    @property
-    def best_val_loss(self) -> float:
-        """Lowest validation loss over the completed epochs (NaN if none completed)."""
-        done = self.val_loss[~np.isnan(self.val_loss)]
-        return float(done.min()) if done.size else math.nan
-
-    def __repr__(self) -> str:
-        head = f"History(epochs={self.epochs}, steps_per_epoch={self.steps_per_epoch}, "
-        if self.diverged:
-            return head + f"diverged at step {self.diverged_at})"
-        acc = ("" if np.isnan(self.final_val_accuracy)
-               else f", final_val_accuracy={self.final_val_accuracy:.4f}")
-        return (head + f"final_val_loss={self.final_val_loss:.4g}, "
-                f"best_val_loss={self.best_val_loss:.4g}{acc})")
-
-
-# --------------------------------------------------------------------------------------------
-# the engine: K stacked runs, one loop
-# --------------------------------------------------------------------------------------------
-
-class _LossLimit:
-    """Divergence rule of :func:`train`: a loss that is NaN/inf or above ``factor`` × the loss of step 0."""
-
-    def __init__(self, factor: float, dtype):
-        self.factor, self.fmax, self.limit = factor, float(np.finfo(dtype).max), None
-
-    def __call__(self, k0: int, losses: np.ndarray):
-        """``None`` if all is well, else the first bad step of each member in ``losses`` (steps
-        ``k0, k0 + 1, ...`` by K members), -1 for a member without one."""
-        if self.limit is None:  # a first loss <= 0 has no meaningful multiple: only NaN/inf count
-            first = losses[0]
-            self.limit = np.where(first > 0, np.minimum(self.factor * first, self.fmax), self.fmax)
-        ok = losses <= self.limit  # NaN compares False
-        if ok.all():
-            return None
-        bad = ~ok
-        return np.where(bad.any(axis=0), k0 + bad.argmax(axis=0), -1)
-
-
-class _Engine:
-    """K training runs of one architecture, stacked; see :func:`train` and :func:`sweep`.
-
-    ``P``: the parameters, one array per layer, updated in place: ``model.theta`` itself
-    (``(out, in + 1)`` arrays, K = 1) or K stacked sets (``(K, out, in + 1)``).
-    ``lr``: ``(K, steps)`` learning rates; ``mu``: ``(steps,)`` momentum or ``None`` (plain SGD).
-    ``stop(k0, losses)``: the divergence rule, applied every ``check_every`` steps (default: 64,
-    or fewer so that the outputs kept for a check stay within 2**20 numbers) and at the end
-    of every epoch to the losses ``(steps, K)`` of the steps since the last check; it returns
-    ``None`` or, per member, the first step that diverged (-1 for none). Those losses are
-    computed at the check from the terms each step kept (see :meth:`_record_losses`).
-    ``work``: the model's arrays for this run (see :meth:`lrcore.models.DenseModel.forward`),
-    dropped when it ends.
-    """
-
-    def __init__(self, model: DenseModel, P: list, data: Dataset, lr: np.ndarray, mu, *,
-                 batch_size: int, nesterov: bool, weight_decay: float, plateaus, seed: int,
-                 stop, evaluate: bool = True, progress: bool = False, check_every: int | None = None):
-        xp, dtype = model.xp, model.dtype
-        self.model, self.P, self.xp, self.dtype = model, P, xp, dtype
-        self.K, self.total = lr.shape
-        self.n = n = data.n_train
-        self.batch_size = batch_size
-        self.steps_per_epoch = spe = -(-n // batch_size)   # the last, partial batch is kept
-        self.epochs = -(-self.total // spe)
-        self.batches = [slice(s, s + batch_size) for s in range(0, n, batch_size)]
-        sizes = np.array([min(batch_size, n - s) for s in range(0, n, batch_size)])
-        self.m = np.tile(sizes, self.epochs)[: self.total]  # m' of every step
-        self.X, self.T = model.with_ones(data.X_train), model.encode_targets(data.y_train)
-        self.Xv, self.Tv = model.with_ones(data.X_val), model.encode_targets(data.y_val)
-        self.yv = xp.asarray(data.y_val) if model.task == "classification" else None
-        self.lr, self.lr_base, self.mu = lr.copy(), lr, mu
-        self.nesterov, self.weight_decay = nesterov, weight_decay
-        self.velocity = None if mu is None else [xp.zeros_like(theta) for theta in P]
-        self.plateaus = plateaus
-        self.plateau_lr0 = None if plateaus is None else [p.lr for p in plateaus]
-        self.rng = np.random.default_rng(seed)
-        if check_every is None:  # a check costs a tiny model ~3 steps: every 64 steps, fewer if the
-            # outputs kept for it (K · (n_out + 1) · m' numbers a step) would pass 2**20 (4 MB)
-            check_every = min(64, max(8, 2**20 // (self.K * (model.n_out + 1) * batch_size)))
-        self.stop, self.check_every = stop, check_every
-        self.evaluate, self.progress = evaluate, progress
-        self.work = {}                  # the model's arrays for this run, written in place
-        self.kept = []                  # the loss terms of the steps since the last check
-        self.diverged_at = np.full(self.K, -1)
-        self.losses = np.full((self.total, self.K), np.nan)
-        self.val_loss = np.full((self.K, self.epochs), np.nan)
-        self.val_accuracy = np.full((self.K, self.epochs), np.nan)
-        # a number per step (and member); for one set a scalar, cheaper to multiply by than a (1, 1) array
-        per_step = (self.total,) if P[0].ndim == 2 else (self.total, self.K, 1, 1)
-        self.scale = xp.empty(per_step, dtype=dtype)           # ε_k/m' (momentum: 1/m')
-        self.eps = xp.empty(per_step, dtype=dtype) if mu is not None else None  # ε_k, momentum only
-        self.decay = (xp.empty(per_step, dtype=dtype) if mu is None and weight_decay
-                      else None)                               # 1 − ε_k λ
-        self._upload(0)
-
-    def _upload(self, k0: int):
-        """The per-step tables from step ``k0`` on, from ``self.lr`` (a stopped member: ε = 0).
-
-        An ε beyond the model's dtype (above ~3.4e38 in float32) becomes inf there, and the run
-        diverges: a result (``History.diverged``), not an overflow warning.
-        """
-        def put(table, values):  # values (steps, K, 1, 1), into the table's shape
-            table[k0:] = self.xp.asarray(values.astype(self.dtype)).reshape(table[k0:].shape)
-
-        eps = np.nan_to_num(self.lr[:, k0:].T, nan=0.0)[:, :, None, None]  # (steps, K, 1, 1)
-        alive = (self.diverged_at < 0)[None, :, None, None]
-        m = self.m[k0:, None, None, None]
-        with np.errstate(over="ignore"):
-            if self.mu is None:   # plain SGD: ε folded into the output gradient, so G = ε g
-                put(self.scale, eps / m)
-                if self.decay is not None:
-                    put(self.decay, 1.0 - eps * self.weight_decay)
-            else:                 # momentum: G = g, and ε in the update
-                put(self.scale, alive / m)
-                put(self.eps, eps)
-
-    def run(self):
-        """Run :meth:`_loop`; a diverging run computes inf/NaN, which is a result, not a warning.
-        The arrays of the run (``work``) are dropped at the end."""
-        try:
-            with np.errstate(all="ignore"), self._progress_bar() as bar:
-                self._loop(bar)
-        finally:
-            self.work.clear()
+    def __enter__(self):
+        self._bar = progress_bar(self.progress, len(self.val_loss))
+        self.bar = self._bar.__enter__()            # None without progress
         return self
 
-    def _loop(self, bar):
-        """Minibatch SGD: each epoch a fresh order, an update per minibatch."""
-        model, P, xp = self.model, self.P, self.xp
-        work, kept, scale = self.work, self.kept, self.scale
-        spe, total = self.steps_per_epoch, self.total
-        for epoch in range(self.epochs):
-            order = xp.asarray(self.rng.permutation(self.n))    # a fresh order
-            X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
-            first = epoch * spe
-            for k, batch in enumerate(self.batches[:total - first], start=first):
-                Xb, Tb = X[batch], T[:, batch]                  # a minibatch
-                Z, acts = model.forward(P, Xb, work=work)       # forward
-                dZ, terms = model.output_grad(Z, Tb, scale[k])  # ε/m' ∂L/∂Z
-                kept.append(terms)                              # loss: at a check
-                G = model.backward(P, acts, dZ, work=work)      # backward: ε g
-                self._update(P, G, k)                           # θ ← θ − ε g
-                if len(kept) == self.check_every and self._check(k, T):
-                    return                                      # all diverged
-            if kept and self._check(k, T):                      # check the rest
-                return
-            if k + 1 == first + spe:                            # a whole epoch:
-                self._end_epoch(epoch, k, bar)                  # validation
+    def __exit__(self, *exc):
+        return self._bar.__exit__(*exc)
 
-    def _update(self, P: list, G: list, k: int):
-        """θ ← θ − ε_k g (weight decay: θ ← (1 − ε_k λ) θ − ε_k g), or with
-        momentum v ← μ_k v + g + λθ, θ ← θ − ε_k v
-        (Nesterov: θ ← θ − ε_k (g + λθ + μ_k v))."""
-        if self.velocity is None:
-            for theta, g in zip(P, G):
-                if self.decay is not None:
-                    theta *= self.decay[k]
-                theta -= g                                  # g holds ε g already
-            return
-        eps, mu, lam = self.eps[k], float(self.mu[k]), self.weight_decay
-        for theta, g, v in zip(P, G, self.velocity):
-            if lam:
-                g += lam * theta
-            v *= mu
-            v += g
-            theta -= eps * (g + mu * v if self.nesterov else v)
-
-    def _record_losses(self, k0: int, T):
-        """``losses[k0:]``: the minibatch losses of the steps since the last check, each the loss
-        of its minibatch before its update, from the terms the steps kept (``T``: this epoch's
-        targets); one pass for all the steps of a batch size (only an epoch's last batch differs).
-        """
-        kept, n = self.kept.copy(), len(self.kept)
-        self.kept.clear()
-        full = n if kept[-1][0].shape == kept[0][0].shape else n - 1  # the last may be a smaller batch
-        for run in (kept[:full], kept[full:]):
-            if not run:
-                continue
-            S, (c, m) = len(run), run[0][0].shape[-2:]
-            terms = [self._stack(part) for part in zip(*run)]         # (steps, K or 1, rows, m')
-            i = k0 % self.steps_per_epoch * self.batch_size             # their first example
-            Ts = T[:, i:i + S * m].reshape(c, S, m).swapaxes(0, 1)[:, None]  # (steps, 1, n_out, m')
-            self.losses[k0:k0 + S] = to_numpy(self.model.mean_loss(terms, Ts))
-            k0 += S
-
-    def _stack(self, arrays: tuple):
-        """The steps' ``arrays`` (alike, ``([K,] rows, m')``) as one ``(steps, K or 1, rows, m')``
-        array, written into memory kept in ``work`` for the run: in new memory, page faults made
-        a check 2.6x slower at K = 64 (measured)."""
-        first, S = arrays[0], len(arrays)
-        buffer = self.work.get(("steps", first.shape))
-        if buffer is None:
-            buffer = self.work["steps", first.shape] = self.xp.empty(
-                (self.check_every * first.shape[0], *first.shape[1:]), dtype=first.dtype)
-        return self.xp.concatenate(arrays, out=buffer[:S * first.shape[0]]).reshape(
-            S, -1, *first.shape[-2:])
-
-    def _check(self, k: int, T) -> bool:
-        """Record the losses of the steps since the last check and apply the divergence rule to
-        them; True when no member is left.
-
-        A member that diverged stops: its parameters and velocity are zeroed and its ε set to 0,
-        so that it computes harmless zeros while the others go on.
-        """
-        k0 = k + 1 - len(self.kept)
-        self._record_losses(k0, T)
-        first = self.stop(k0, self.losses[k0:k + 1])
-        if first is None:
+    def step(self, k: int, loss: float) -> bool:
+        """Write down the loss of step ``k``; True if it diverged (see :class:`History`)."""
+        self.loss[k] = loss
+        if k == 0:
+            self.limit = divergence_limit(loss, self.factor, self.dtype)
+        if loss <= self.limit:                         # NaN compares False
             return False
-        new = np.flatnonzero((self.diverged_at < 0) & (first >= 0))
-        if new.size == 0:
-            return False
-        self.diverged_at[new] = first[new]
-        for j in new:
-            self.lr[j, first[j]:] = np.nan
-        if (self.diverged_at >= 0).all():
-            return True
-        idx = self.xp.asarray(new)
-        for l, theta in enumerate(self.P):   # K > 1 here: the stacked (K, out, in + 1) arrays
-            theta[idx] = 0
-            if self.velocity is not None:
-                self.velocity[l][idx] = 0
-        self._upload(k + 1)
-        return False
+        self.diverged_at = k
+        return True
 
-    def _end_epoch(self, epoch: int, k: int, bar):
-        if self.evaluate:
-            loss, acc = self.model.evaluate(self.P, self.Xv, self.Tv, self.yv, work=self.work)
-            self.val_loss[:, epoch] = to_numpy(loss)
-            if acc is not None:
-                self.val_accuracy[:, epoch] = to_numpy(acc)
-            if self.plateaus is not None:
-                self._plateau_step(epoch, k)
-        if bar is not None:
-            bar.update(1)
-            alive = self.diverged_at < 0
-            if self.evaluate and alive.any():
-                bar.set_postfix(val_loss=f"{np.min(self.val_loss[alive, epoch]):.4g}")
+    def end_epoch(self, epoch: int, val_loss: float, val_accuracy: float):
+        """Write down the validation after ``epoch``; feed the plateau, if any."""
+        self.val_loss[epoch], self.val_accuracy[epoch] = val_loss, val_accuracy
+        if self.plateau is not None:
+            last = (epoch + 1) * len(self.sizes) - 1   # the epoch's last step
+            plateau_step(self.plateau, val_loss, self.schedule, self.base, self.lr0, last)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(val_loss=f"{val_loss:.4g}")
 
-    def _plateau_step(self, epoch: int, k: int):
-        """ε_k = lr(k) · plateau.lr / lr_p (``plateau.lr`` at the start) for the steps after this epoch."""
-        changed = False
-        for j, plateau in enumerate(self.plateaus):
-            if self.diverged_at[j] >= 0:
-                continue
-            before = plateau.lr
-            after = plateau.step(float(self.val_loss[j, epoch]))
-            if after != before:
-                self.lr[j, k + 1:] = after * (self.lr_base[j, k + 1:] / self.plateau_lr0[j])
-                changed = True
-        if changed:
-            self._upload(k + 1)
-
-    def _progress_bar(self):
-        """A tqdm bar over the epochs (a context manager), or ``nullcontext()`` without ``progress``."""
-        if not self.progress:
-            return contextlib.nullcontext()
-        try:  # the plain text bar: tqdm.auto would warn in a notebook without ipywidgets
-            from tqdm import tqdm
-        except ImportError:
-            raise ImportError("progress=True needs tqdm, which is not a core dependency of lrcore: "
-                              "pip install tqdm (or pass progress=False)") from None
-        return tqdm(total=self.epochs, unit="epoch")
-
-    def histories(self) -> list[History]:
-        K, spe, epochs = self.K, self.steps_per_epoch, self.epochs
-        loss = self.losses.copy().T
-        momentum = np.tile(np.zeros(self.total) if self.mu is None else self.mu, (K, 1))
-        val_loss, val_acc = self.val_loss.copy(), self.val_accuracy.copy()
-        full = self.total // spe                                 # complete epochs
-        train_loss = np.full((K, epochs), np.nan)
-        train_loss[:, :full] = loss[:, : full * spe].reshape(K, full, spe) @ (self.m[:spe] / self.n)
-        out = []
-        for j in range(K):
-            d = int(self.diverged_at[j])
-            if d >= 0:
-                loss[j, d + 1:] = np.nan
-                momentum[j, d:] = np.nan
-                for a in (train_loss, val_loss, val_acc):
-                    a[j, d // spe:] = np.nan
-            out.append(History(lr=self.lr[j].copy(), momentum=momentum[j], loss=loss[j],
-                               train_loss=train_loss[j], val_loss=val_loss[j],
-                               val_accuracy=val_acc[j], diverged=d >= 0,
-                               diverged_at=d if d >= 0 else None, epochs=epochs,
-                               steps_per_epoch=spe))
-        return out
+    def history(self) -> History:
+        return History.of_run(lr=self.schedule, momentum=self.momenta, loss=self.loss,
+                              val_loss=self.val_loss, val_accuracy=self.val_accuracy,
+                              diverged_at=self.diverged_at, batch_sizes=self.sizes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,8 +184,8 @@ def _check_lr(lr, name: str, dtype):
     """A schedule, or a constant rate that is not 0 in the model's ``dtype``.
 
     A constant below the dtype's smallest normal number (1.2e-38 in float32) is refused: ε g
-    (and ε/m', see ``_Engine._upload``) would round to 0 and training would silently change
-    nothing. A schedule may decay that far (its tail then changes nothing, as a tiny rate does).
+    (and a sweep's ε/m', see ``StackedRuns._upload``) would round to 0 and training would
+    silently change nothing. A schedule may decay that far (its tail then changes nothing, as a tiny rate does).
     """
     if callable(lr):
         return lr
@@ -574,10 +292,10 @@ def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay,
     mu = _units(momentum, "momentum", epochs, spe, schedule_unit, low=0.0, high=1.0, high_open=True)
     if nesterov and (mu == 0).any():
         raise ValueError("nesterov=True needs momentum > 0")
-    if not callable(momentum) and momentum == 0:
-        mu = None                          # plain SGD: no velocity at all
-    return dict(epochs=epochs, batch_size=batch_size, spe=spe, total=total, mu=mu,
-                unit=schedule_unit, seed=int(seed), lrs=lrs)
+    plain = not callable(momentum) and momentum == 0   # plain SGD: a sweep keeps no velocity
+    return dict(epochs=epochs, batch_size=batch_size, n=data.n_train, spe=spe, total=total,
+                mu=mu, plain=plain, unit=schedule_unit, seed=int(seed), lrs=lrs,
+                weight_decay=float(weight_decay), diverge_factor=float(diverge_factor))
 
 
 def _units(value, name, epochs, spe, unit, **limits) -> np.ndarray:
@@ -620,10 +338,10 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
       change nothing, which is what a decayed rate means. An ``lr`` above the dtype's largest
       number (3.4e38 in float32) is inf in the model: the run diverges.
     * ``batch_size``: at most ``n_train``; the default, 32, is too large for a smaller set.
-    * Memory: the per-step records (``lr``, ``momentum``, ``loss`` and the engine's tables, about
-      80 bytes a step, :data:`RECORD_BYTES`) are allocated before the first step; a run whose
-      records would pass 4 GiB (:data:`MAX_RECORD_BYTES`) is refused with a ValueError that says
-      how many epochs fit.
+    * Memory: the per-step records (``lr``, ``momentum``, ``loss``; in a sweep also its tables,
+      about 80 bytes a step in all, :data:`RECORD_BYTES`) are allocated before the first step; a
+      run whose records would pass 4 GiB (:data:`MAX_RECORD_BYTES`) is refused with a ValueError
+      that says how many epochs fit.
     * ``schedule_unit``: ``"step"`` -- ``k`` counts minibatch updates; ``"epoch"`` -- ``k`` is
       the epoch index (constant within an epoch).
     * ``plateau``: a ``ReduceLROnPlateau``, fed the validation loss after every epoch; the LR of
@@ -631,12 +349,10 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
       starts -- with a constant ``lr`` equal to the plateau's ``lr0`` this is exactly the
       plateau's LR. The plateau is copied: the object passed in is not stepped.
     * Divergence: when the loss of a step is NaN/inf or exceeds ``diverge_factor`` times the
-      loss of step 0, the run stops and the History says so (no exception, no warning). The
-      rule is checked every 64 steps (fewer for a large sweep, see ``_Engine``) and at the end
-      of each epoch, and the minibatch losses are computed there, in one pass for the steps
-      since the last check (computing and checking them every step would cost a small model a
-      fifth of its step); the model then holds the parameters of the last step computed,
-      possibly inf/NaN.
+      loss of step 0, the run stops there, before that step's update, and the History says so
+      (no exception, no warning); the model keeps the parameters that gave that loss. A sweep
+      checks the same rule every few steps and reports the same step (see
+      :class:`lrcore.stacked.StackedRuns`).
     * Reproducibility: the same ``seed`` on the same machine, backend, BLAS kernel and thread
       count gives bitwise-identical histories. Another CPU (another BLAS kernel, another SIMD
       ``exp``) rounds differently in the last bit, and training amplifies it: a stable run
@@ -658,13 +374,35 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
                nesterov=nesterov, weight_decay=weight_decay, schedule_unit=schedule_unit,
                plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress,
                lrs={"lr": lr})
-    lr_table = _lr_rows(s)
-    plateaus = None if plateau is None else [copy.deepcopy(plateau)]
-    engine = _Engine(model, model.theta, data, lr_table, s["mu"], batch_size=s["batch_size"],
-                     nesterov=nesterov, weight_decay=float(weight_decay), plateaus=plateaus,
-                     seed=s["seed"], stop=_LossLimit(float(diverge_factor), model.dtype),
-                     progress=progress)
-    return engine.run().histories()[0]
+    schedule = _lr_rows(s)[0]                         # ε_k of every step k
+    momenta, with_momentum = s["mu"], not s["plain"]  # μ_k; False: plain SGD
+    log = _Log(model, s, schedule, momenta, plateau, progress)
+    X, y, n, batch_size = data.X_train, data.y_train, data.n_train, s["batch_size"]
+    weight_decay = s["weight_decay"]                  # λ
+    rng = np.random.default_rng(seed)                 # the minibatch order
+    velocity = [model.xp.zeros_like(theta) for theta in model.theta]   # v = 0
+    k = 0                                             # the step
+    with np.errstate(all="ignore"), log:              # inf/NaN when diverging: a result
+        for epoch in range(epochs):
+            order = rng.permutation(n)                # a fresh order every epoch
+            for start in range(0, n, batch_size):
+                batch = order[start:start + batch_size]       # a minibatch of m' examples
+                lr, mu = float(schedule[k]), float(momenta[k])  # ε_k, μ_k
+                loss, grads = model.loss_and_grad(X[batch], y[batch])   # L and g
+                if log.step(k, loss):                 # diverged: the run stops here
+                    return log.history()
+                for theta, g, v in zip(model.theta, grads, velocity):
+                    if weight_decay:
+                        g = g + weight_decay * theta  # g + λθ
+                    if with_momentum:
+                        v *= mu
+                        v += g                        # v ← μ v + g + λθ
+                        g = g + mu * v if nesterov else v   # Nesterov: g + λθ + μ v
+                    theta -= lr * g                   # θ ← θ − ε g
+                k += 1
+            val_loss, val_accuracy = model.evaluate(data.X_val, data.y_val)
+            log.end_epoch(epoch, val_loss, val_accuracy)  # a plateau lowers the ε_k left
+    return log.history()
 
 
 def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_SIZE,
@@ -709,16 +447,16 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_
                runs=len(lrs) * (1 if seeds is None else len(seeds)))
     table = _lr_rows(s)
     if seeds is None:
-        P = model.stack(len(lrs))
+        stack = StackedModel.copies(model, len(lrs))
     else:
         table = np.repeat(table, len(seeds), axis=0)  # members (lr 0, seed 0), (lr 0, seed 1), ...
-        P = model.stack(len(table), seeds=seeds * len(lrs))
+        stack = StackedModel.initialised(model, seeds * len(lrs))
     K = len(table)
     plateaus = None if plateau is None else [copy.deepcopy(plateau) for _ in range(K)]
-    engine = _Engine(model, P, data, table, s["mu"], batch_size=s["batch_size"],
-                     nesterov=nesterov, weight_decay=float(weight_decay), plateaus=plateaus,
-                     seed=s["seed"], stop=_LossLimit(float(diverge_factor), model.dtype),
-                     progress=progress)
+    engine = StackedRuns(stack, data, table, None if s["plain"] else s["mu"],
+                         batch_size=s["batch_size"], nesterov=nesterov,
+                         weight_decay=s["weight_decay"], plateaus=plateaus, seed=s["seed"],
+                         diverge_factor=s["diverge_factor"], progress=progress)
     hs = engine.run().histories()
     if seeds is None:
         return hs

@@ -1,12 +1,10 @@
 """lrcore.models: hand-written gradients against finite differences, stacking, initialisation."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from lrcore.data import make_least_squares
 from lrcore.models import MLP, LinearRegression, SoftmaxRegression
+from lrcore.stacked import StackedModel
 
 F64 = dict(dtype=np.float64)
 
@@ -64,36 +62,22 @@ def test_gradient_matches_central_differences(make, regression):
                                    err_msg=name)
 
 
-def test_stacked_forward_equals_each_member():
-    """K parameter sets at once (first layers side by side, then batched) = K separate passes."""
-    base = MLP([5, 7, 3], seed=0, **F64)
-    seeds = [0, 1, 2]
-    P = base.stack(3, seeds=seeds)
-    X, y = problem(5, 3, n=6)
-    X1, T = base.with_ones(X), base.encode_targets(y)
-    Z, acts = base.forward(P, X1)
-    loss, dZ = base.loss_and_grad(Z.copy(), T, scale=1.0 / len(y))
-    G = base.backward(P, acts, dZ)
-    for j, s in enumerate(seeds):
-        member = base.copy(seed=s)
-        assert member.loss(X, y) == pytest.approx(loss[j], rel=1e-12)
-        g = member.gradient(X, y)
-        np.testing.assert_allclose(G[0][j, :, :-1], g["W1"], rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(G[1][j, :, -1], g["b2"], rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(Z[j].T, member.outputs(X), rtol=1e-12)
-
-
-def test_evaluate_in_chunks_equals_one_pass():
-    """A split too large for ``max_elements`` goes through in equal chunks: same loss and accuracy."""
-    base = MLP([5, 7, 3], seed=0, **F64)
-    P = base.stack(3, seeds=[0, 1, 2])
-    X, y = problem(5, 3, n=50)
-    X1, T = base.with_ones(X), base.encode_targets(y)
-    loss, acc = base.evaluate(P, X1, T, y)
-    for max_elements in (1, 100, 3 * 7 * 17):
-        chunked_loss, chunked_acc = base.evaluate(P, X1, T, y, max_elements=max_elements, work={})
-        np.testing.assert_allclose(chunked_loss, loss, rtol=1e-12)
-        np.testing.assert_array_equal(chunked_acc, acc)
+def test_loss_and_grad_is_the_loss_and_the_gradient_of_every_layer():
+    """What train calls each step: the mean loss (a float) and one gradient per layer, shaped
+    like theta; evaluate gives the loss and the accuracy in one pass (NaN for regression)."""
+    model = MLP([4, 6, 3], seed=2, **F64)
+    X, y = problem(4, 3)
+    loss, grads = model.loss_and_grad(X, y)
+    assert type(loss) is float and loss == model.loss(X, y)
+    assert [g.shape for g in grads] == [t.shape for t in model.theta]
+    named = model.gradient(X, y)
+    np.testing.assert_array_equal(grads[1][:, :-1], named["W2"])
+    np.testing.assert_array_equal(grads[0][:, -1], named["b1"])
+    assert model.evaluate(X, y) == (loss, model.accuracy(X, y))
+    r = LinearRegression(4, seed=0, **F64)
+    Xr, yr = problem(4, 1, regression=True)
+    r_loss, r_acc = r.evaluate(Xr, yr)
+    assert r_loss == r.loss(Xr, yr) and np.isnan(r_acc)
 
 
 def test_losses_by_formula():
@@ -133,26 +117,11 @@ def test_large_logits_do_not_overflow():
     assert all(np.isfinite(g).all() for g in m.gradient(X, y).values())
 
 
-@settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, (2, 4, 5), elements=st.floats(-50, 50)),
-       st.lists(st.integers(0, 3), min_size=5, max_size=5))
-def test_softmax_gradient_columns_sum_to_zero(Z, labels):
-    """∂L/∂z = p − t: every column sums to 0, and the loss is ≥ 0."""
-    m = SoftmaxRegression(3, 4, **F64)
-    T = m.encode_targets(np.array(labels))
-    loss, dZ = m.loss_and_grad(Z.copy(), T, scale=1.0)
-    assert (loss >= -1e-12).all()
-    np.testing.assert_allclose(dZ.sum(axis=1), 0, atol=1e-12)
-
-
 def test_params_are_views_of_theta():
     m = MLP([3, 4, 2], seed=0)
     assert m.params["W1"].shape == (4, 3) and m.params["b1"].shape == (4,)
     m.params["b2"][...] = 7
     assert (m.theta[1][:, -1] == 7).all()
-    P = m.stacked()
-    P[0][...] = 0                      # the K = 1 view writes into the model
-    assert (m.params["W1"] == 0).all()
 
 
 def test_initialisation():
@@ -222,11 +191,12 @@ SOFTMAX, LINEAR, LINEAR2 = SoftmaxRegression(3, 3), LinearRegression(3), LinearR
 
 
 def _evaluate(model, X, y):
-    """DenseModel.evaluate on the model's own parameters (the engine's per-epoch call), targets
+    """StackedModel.evaluate on the model's own parameters (a sweep's per-epoch call), targets
     of class 0 built by hand (encode_targets checks its own)."""
     T = np.zeros((model.n_out, len(X)))
     T[0] = 1
-    return model.evaluate(model.stacked(), model.with_ones(X), T, y)
+    stack = StackedModel.copies(model, 1)
+    return stack.evaluate(stack.with_ones(X), T, y)
 
 
 LABELS = r"y must hold integer class labels in \[0, 3\)"
@@ -297,11 +267,3 @@ def test_deepcopy_and_pickle():
     for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert clone.xp is np and clone.theta[0] is not m.theta[0]
         assert clone.loss(X, y) == m.loss(X, y)
-
-
-@pytest.mark.parametrize("bad, error", [(0, ValueError), (-5, ValueError), (2.5, TypeError), (True, TypeError)])
-def test_evaluate_rejects_a_bad_max_elements(bad, error):
-    model = MLP([3, 4, 2], seed=0)
-    X1, T = model.with_ones(np.ones((5, 3))), model.encode_targets(np.array([0, 1, 0, 1, 1]))
-    with pytest.raises(error, match="max_elements must be an int >= 1"):
-        model.evaluate(model.stacked(), X1, T, max_elements=bad)

@@ -8,7 +8,7 @@ import pytest
 from lrcore.data import Dataset, make_least_squares, make_spirals
 from lrcore.models import MLP, LinearRegression, SoftmaxRegression
 from lrcore.schedules import ReduceLROnPlateau, cosine_decay, step_decay
-from lrcore.training import History, train
+from lrcore.training import History, sweep, train
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,7 @@ def reference_sgd(grad, theta0, data, *, lr, epochs, batch_size, momentum=0.0, n
 ])
 @pytest.mark.parametrize("task", ["regression", "classification"])
 def test_matches_reference_loop(task, momentum, nesterov, weight_decay):
-    """float64 model: the engine is the reference to round-off (batches of 4, 4, 2)."""
+    """float64 model: train is the reference to round-off (batches of 4, 4, 2)."""
     if task == "regression":
         data, model, grad = regression(), LinearRegression(3, dtype=np.float64), grad_linear
     else:
@@ -101,17 +101,20 @@ def test_matches_reference_loop(task, momentum, nesterov, weight_decay):
 
 
 def test_losses_between_checks_match_reference():
-    """The minibatch losses are computed at the divergence checks (every 64 steps for this
-    small model, each epoch's end), for the steps since the last one: 66 steps an epoch (the last
-    batch of 2) puts checks mid-epoch and right after a partial batch; each loss is still that
-    of its minibatch before its update."""
+    """A sweep computes its minibatch losses at its divergence checks (every 64 steps for this
+    small model, each epoch's end), for the steps since the last one: 66 steps an epoch (the
+    last batch of 2) puts checks mid-epoch and right after a partial batch; each loss is still
+    that of its minibatch before its update, as train (which computes it every step) has it."""
     data, model = classification(n=262, seed=1), SoftmaxRegression(3, 3, dtype=np.float64)
     theta0 = [t.copy() for t in model.theta]
-    h = train(model, data, lr=0.2, epochs=3, batch_size=4, momentum=0.5, seed=2)
+    kw = dict(epochs=3, batch_size=4, momentum=0.5, seed=2)
+    swept, = sweep(model, data, lrs=[0.2], **kw)
+    h = train(model, data, lr=0.2, **kw)
     losses, theta = reference_sgd(grad_softmax, theta0, data, lr=np.full(198, 0.2), epochs=3,
                                   batch_size=4, momentum=0.5, seed=2)
     assert h.steps_per_epoch == 66
     np.testing.assert_allclose(h.loss, losses, rtol=1e-10)
+    np.testing.assert_allclose(swept.loss, losses, rtol=1e-10)
     np.testing.assert_allclose(model.theta[0], theta[0], rtol=1e-10, atol=1e-12)
 
 
