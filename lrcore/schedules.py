@@ -8,8 +8,9 @@ the equations use the notation of the source article: ε_k is the learning rate 
 ε_0 the initial rate, α the decay factor, N the number of steps between two drops and τ the step
 at which an annealing ends.
 
-Every function below *validates* its arguments and returns a :class:`Schedule`, a small callable
-object that only *computes*::
+Every function below *validates* its arguments, writes the closed form as a small function
+``lr(k)`` of an array of steps that reads like its equation, and returns it wrapped in a
+:class:`Schedule`, a callable that only *computes*::
 
     >>> lr = cosine_decay(0.1, until=1000)
     >>> round(lr(500), 6)
@@ -213,23 +214,38 @@ def _steps(k):
 
 
 # --------------------------------------------------------------------------------------------
-# The base class
+# The wrapper: the closed form, its name and its hyper-parameters
 # --------------------------------------------------------------------------------------------
 
 class Schedule:
     """A learning-rate schedule: a pure function ``k -> ε_k`` of the update index ``k >= 0``.
 
-    Subclasses store validated hyper-parameters and implement ``_lr(k)``, the closed form, on
-    a 1-D ``int64`` array of steps.  ``__call__`` only checks the step, evaluates ``_lr`` on it
-    as an array (a scalar step is an array of one), and converts the result (``float`` for a
-    scalar, ``float64`` array of the step's shape for an array): one code path for both, so a
-    scalar and an array give the same bits (NumPy's SIMD ``exp``/``pow`` and the C library's
-    ``math.exp``/``math.pow`` can differ in the last bit).  Build schedules with the functions
-    of this module, never with these classes.
+    ``Schedule(lr, name, **hyper_parameters)`` wraps ``lr``, the closed form, a function of a
+    1-D ``int64`` array of valid steps that the functions of this module write as the equation
+    reads, with the name of the function that built it and its validated hyper-parameters:
+
+    - calling it only checks the step, evaluates ``lr`` on it as an array (a scalar step is an
+      array of one) and converts the result (``float`` for a scalar, ``float64`` array of the
+      step's shape for an array): one code path for both, so a scalar and an array give the same
+      bits (NumPy's SIMD ``exp``/``pow`` and the C library's ``math.exp``/``math.pow`` can differ
+      in the last bit);
+    - the hyper-parameters are read-only attributes (``lr.lr0``; a sequence reads as a new list):
+      ``lr`` holds their values, so changing one could not change the schedule;
+    - ``repr`` is the call that rebuilds it, ``name(p=value, ...)``, with the child schedules of
+      ``warmup`` and ``join`` first and by position, as those are called; ``copy`` and ``pickle``
+      rebuild it by that call too.
+
+    Build schedules with the functions of this module: ``Schedule`` checks nothing.  ``lr`` and
+    ``name`` are positional-only, so a hyper-parameter may be called ``lr`` (as in ``constant``).
     """
 
-    _name = "schedule"
-    _fields: tuple[str, ...] = ()
+    __slots__ = ("_lr", "_name", "_params")
+    _BY_POSITION = ("schedule", "schedules")  # warmup(schedule, ...), join(schedules, ...)
+
+    def __init__(self, lr, name, /, **hyper_parameters):
+        object.__setattr__(self, "_lr", lr)  # the closed form, on validated int64 steps
+        object.__setattr__(self, "_name", name)  # the function that built it
+        object.__setattr__(self, "_params", hyper_parameters)  # in the order of its call
 
     def __call__(self, k):
         k = _steps(k)  # an int or an int64 array, >= 0
@@ -237,18 +253,33 @@ class Schedule:
         lr = np.broadcast_to(np.asarray(self._lr(steps), dtype=np.float64), steps.shape)
         return float(lr[0]) if isinstance(k, int) else lr.reshape(np.shape(k))
 
-    def _lr(self, k):  # pragma: no cover - every subclass overrides it
-        raise NotImplementedError
+    def __getattr__(self, name):  # called only for what is not a slot: the hyper-parameters
+        if name.startswith("_") or name not in self._params:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = self._params[name]
+        return list(value) if isinstance(value, tuple) else value
 
-    def _params(self) -> dict:
-        return {name: getattr(self, name) for name in self._fields}
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a schedule is read-only: build a new one (cannot set {name!r} of "
+                             f"{self!r})")
 
-    def _repr_head(self) -> list[str]:
-        return []
+    def __dir__(self):
+        return [*super().__dir__(), *self._params]
+
+    def __reduce__(self):  # copy and pickle: the call that built it (a closure cannot be pickled)
+        return _rebuild, (self._name, self._params)
 
     def __repr__(self) -> str:
-        args = self._repr_head() + [f"{n}={v!r}" for n, v in self._params().items()]
+        args = []
+        for name in self._params:
+            value = getattr(self, name)
+            args.append(repr(value) if name in self._BY_POSITION else f"{name}={value!r}")
         return f"{self._name}({', '.join(args)})"
+
+
+def _rebuild(name, hyper_parameters) -> Schedule:
+    """The schedule ``name(**hyper_parameters)``, built (and checked) again: unpickling."""
+    return globals()[name](**hyper_parameters)
 
 
 def _evaluate(schedule, k, name):
@@ -298,16 +329,6 @@ def _returned_number(value, name, k) -> float:
 # Constant and step-wise decays
 # --------------------------------------------------------------------------------------------
 
-class _Constant(Schedule):
-    _name, _fields = "constant", ("lr",)
-
-    def __init__(self, lr):
-        self.lr = lr
-
-    def _lr(self, k):
-        return np.full(k.shape, self.lr)  # ε_k = ε
-
-
 def constant(lr) -> Schedule:
     """A constant learning rate: ``ε_k = ε``.
 
@@ -320,18 +341,8 @@ def constant(lr) -> Schedule:
     >>> lr([0, 1, 2])
     array([0.1, 0.1, 0.1])
     """
-    return _Constant(_real("lr", lr, low=0, low_open=True))
-
-
-class _StepDecay(Schedule):
-    _name, _fields = "step_decay", ("lr0", "factor", "every")
-
-    def __init__(self, lr0, factor, every):
-        self.lr0, self.factor, self.every = lr0, factor, every
-
-    def _lr(self, k):
-        lr0, factor, every = self.lr0, self.factor, self.every
-        return lr0 * factor ** (k // every)  # ε_k = ε_0 α^⌊k/N⌋
+    lr = _real("lr", lr, low=0, low_open=True)
+    return Schedule(lambda k: np.full(k.shape, lr), "constant", lr=lr)  # ε_k = ε
 
 
 def step_decay(lr0, *, factor, every) -> Schedule:
@@ -347,28 +358,14 @@ def step_decay(lr0, *, factor, every) -> Schedule:
     >>> lr
     step_decay(lr0=0.1, factor=0.5, every=10)
     """
-    return _StepDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _real("factor", factor, low=0, high=1, low_open=True),
-        _integer("every", every),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    factor = _real("factor", factor, low=0, high=1, low_open=True)
+    every = _integer("every", every)
 
+    def lr(k):
+        return lr0 * factor ** (k // every)  # ε_k = ε_0 α^⌊k/N⌋
 
-class _MultistepDecay(Schedule):
-    _name, _fields = "multistep_decay", ("lr0", "milestones", "factor")
-
-    def __init__(self, lr0, milestones, factor):
-        self.lr0, self.factor = lr0, factor
-        self._milestones = milestones
-
-    @property
-    def milestones(self) -> list[int]:
-        return list(self._milestones)
-
-    def _lr(self, k):
-        lr0, factor = self.lr0, self.factor
-        passed = np.searchsorted(self._milestones, k, side="right")  # #{m ∈ milestones : m ≤ k}
-        return lr0 * factor ** passed  # ε_k = ε_0 α^#{m ≤ k}
+    return Schedule(lr, "step_decay", lr0=lr0, factor=factor, every=every)
 
 
 def multistep_decay(lr0, *, milestones, factor) -> Schedule:
@@ -381,25 +378,15 @@ def multistep_decay(lr0, *, milestones, factor) -> Schedule:
     >>> round(lr(29), 6), round(lr(30), 6), round(lr(80), 6)
     (0.1, 0.01, 0.001)
     """
-    return _MultistepDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _increasing("milestones", milestones, minimum=0),
-        _real("factor", factor, low=0, high=1, low_open=True),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    milestones = _increasing("milestones", milestones, minimum=0)
+    factor = _real("factor", factor, low=0, high=1, low_open=True)
 
+    def lr(k):
+        passed = np.searchsorted(milestones, k, side="right")  # #{m ∈ milestones : m ≤ k}
+        return lr0 * factor ** passed  # ε_k = ε_0 α^#{m ≤ k}
 
-class _ExponentialDecay(Schedule):
-    _name, _fields = "exponential_decay", ("lr0", "factor", "every", "staircase")
-
-    def __init__(self, lr0, factor, every, staircase):
-        self.lr0, self.factor, self.every, self.staircase = lr0, factor, every, staircase
-
-    def _lr(self, k):
-        lr0, factor, every = self.lr0, self.factor, self.every
-        p = k / every  # k/N
-        if self.staircase:
-            p = np.floor(p)  # ⌊k/N⌋
-        return lr0 * factor ** p  # ε_k = ε_0 α^(k/N)
+    return Schedule(lr, "multistep_decay", lr0=lr0, milestones=milestones, factor=factor)
 
 
 def exponential_decay(lr0, *, factor, every=1, staircase=False) -> Schedule:
@@ -414,29 +401,22 @@ def exponential_decay(lr0, *, factor, every=1, staircase=False) -> Schedule:
     >>> round(lr(5), 6), round(lr(10), 6)
     (0.070711, 0.05)
     """
-    return _ExponentialDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _real("factor", factor, low=0, high=1, low_open=True),
-        _integer("every", every),
-        _flag("staircase", staircase),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    factor = _real("factor", factor, low=0, high=1, low_open=True)
+    every = _integer("every", every)
+    staircase = _flag("staircase", staircase)
+
+    def lr(k):
+        p = np.floor(k / every) if staircase else k / every  # ⌊k/N⌋ or k/N
+        return lr0 * factor ** p  # ε_k = ε_0 α^(k/N)
+
+    return Schedule(lr, "exponential_decay", lr0=lr0, factor=factor, every=every,
+                    staircase=staircase)
 
 
 # --------------------------------------------------------------------------------------------
 # Annealing to a final value at step τ (= until), then holding it
 # --------------------------------------------------------------------------------------------
-
-class _LinearDecay(Schedule):
-    _name, _fields = "linear_decay", ("lr0", "lr_end", "until")
-
-    def __init__(self, lr0, lr_end, until):
-        self.lr0, self.lr_end, self.until = lr0, lr_end, until
-
-    def _lr(self, k):
-        lr0, lr_end, until = self.lr0, self.lr_end, self.until
-        a = np.minimum(k, until) / until  # α = min(k, τ)/τ
-        return (1 - a) * lr0 + a * lr_end  # ε_k = (1 - α) ε_0 + α ε_τ
-
 
 def linear_decay(lr0, *, lr_end, until) -> Schedule:
     """Linear decay to ε_τ at step τ, then constant (the article's favourite).
@@ -449,23 +429,15 @@ def linear_decay(lr0, *, lr_end, until) -> Schedule:
     >>> round(lr(50), 6), round(lr(100), 6), round(lr(1000), 6)
     (0.055, 0.01, 0.01)
     """
-    return _LinearDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _real("lr_end", lr_end, low=0),
-        _integer("until", until),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    lr_end = _real("lr_end", lr_end, low=0)
+    until = _integer("until", until)
 
-
-class _PolynomialDecay(Schedule):
-    _name, _fields = "polynomial_decay", ("lr0", "until", "power", "lr_end")
-
-    def __init__(self, lr0, until, power, lr_end):
-        self.lr0, self.until, self.power, self.lr_end = lr0, until, power, lr_end
-
-    def _lr(self, k):
-        lr0, lr_end, until, power = self.lr0, self.lr_end, self.until, self.power
+    def lr(k):
         a = np.minimum(k, until) / until  # α = min(k, τ)/τ
-        return (lr0 - lr_end) * (1 - a) ** power + lr_end  # ε_k = (ε_0 - ε_τ)(1 - α)^p + ε_τ
+        return (1 - a) * lr0 + a * lr_end  # ε_k = (1 - α) ε_0 + α ε_τ
+
+    return Schedule(lr, "linear_decay", lr0=lr0, lr_end=lr_end, until=until)
 
 
 def polynomial_decay(lr0, *, until, power=1.0, lr_end=0.0) -> Schedule:
@@ -479,26 +451,16 @@ def polynomial_decay(lr0, *, until, power=1.0, lr_end=0.0) -> Schedule:
     >>> round(lr(50), 6), lr(100), lr(200)
     (0.025, 0.0, 0.0)
     """
-    return _PolynomialDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _integer("until", until),
-        _real("power", power, low=0, low_open=True),
-        _real("lr_end", lr_end, low=0),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    until = _integer("until", until)
+    power = _real("power", power, low=0, low_open=True)
+    lr_end = _real("lr_end", lr_end, low=0)
 
+    def lr(k):
+        a = np.minimum(k, until) / until  # α = min(k, τ)/τ
+        return (lr0 - lr_end) * (1 - a) ** power + lr_end  # ε_k = (ε_0 - ε_τ)(1 - α)^p + ε_τ
 
-class _InverseTimeDecay(Schedule):
-    _name, _fields = "inverse_time_decay", ("lr0", "rate", "every", "staircase")
-
-    def __init__(self, lr0, rate, every, staircase):
-        self.lr0, self.rate, self.every, self.staircase = lr0, rate, every, staircase
-
-    def _lr(self, k):
-        lr0, rate, every = self.lr0, self.rate, self.every
-        p = k / every  # k/N
-        if self.staircase:
-            p = np.floor(p)  # ⌊k/N⌋
-        return lr0 / (1 + rate * p)  # ε_k = ε_0 / (1 + r k/N)
+    return Schedule(lr, "polynomial_decay", lr0=lr0, until=until, power=power, lr_end=lr_end)
 
 
 def inverse_time_decay(lr0, *, rate, every=1, staircase=False) -> Schedule:
@@ -511,26 +473,17 @@ def inverse_time_decay(lr0, *, rate, every=1, staircase=False) -> Schedule:
     >>> round(lr(10), 6), round(lr(20), 6)
     (0.066667, 0.05)
     """
-    return _InverseTimeDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _real("rate", rate, low=0),
-        _integer("every", every),
-        _flag("staircase", staircase),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    rate = _real("rate", rate, low=0)
+    every = _integer("every", every)
+    staircase = _flag("staircase", staircase)
 
+    def lr(k):
+        p = np.floor(k / every) if staircase else k / every  # ⌊k/N⌋ or k/N
+        return lr0 / (1 + rate * p)  # ε_k = ε_0 / (1 + r k/N)
 
-class _CosineDecay(Schedule):
-    _name, _fields = "cosine_decay", ("lr0", "until", "lr_end")
-
-    def __init__(self, lr0, until, lr_end):
-        self.lr0, self.until, self.lr_end = lr0, until, lr_end
-
-    def _lr(self, k):
-        lr0, lr_end, until = self.lr0, self.lr_end, self.until
-        t = np.minimum(k, until)  # hold ε_τ after τ
-        return lr_end + (lr0 - lr_end) * ((1 + np.cos(np.pi * t / until)) / 2)
-        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2, halved before the product (exact)
-        # so that ε_0 - ε_τ near the float maximum does not overflow
+    return Schedule(lr, "inverse_time_decay", lr0=lr0, rate=rate, every=every,
+                    staircase=staircase)
 
 
 def cosine_decay(lr0, *, until, lr_end=0.0) -> Schedule:
@@ -545,44 +498,22 @@ def cosine_decay(lr0, *, until, lr_end=0.0) -> Schedule:
     >>> round(lr(0), 6), round(lr(50), 6), round(lr(100), 6), round(lr(500), 6)
     (0.1, 0.055, 0.01, 0.01)
     """
-    return _CosineDecay(
-        _real("lr0", lr0, low=0, low_open=True),
-        _integer("until", until),
-        _real("lr_end", lr_end, low=0),
-    )
+    lr0 = _real("lr0", lr0, low=0, low_open=True)
+    until = _integer("until", until)
+    lr_end = _real("lr_end", lr_end, low=0)
+
+    def lr(k):
+        t = np.minimum(k, until)  # hold ε_τ after τ
+        return lr_end + (lr0 - lr_end) * ((1 + np.cos(np.pi * t / until)) / 2)
+        # ε_k = ε_τ + (ε_0 - ε_τ)(1 + cos(π min(k, τ)/τ))/2, halved before the product (exact)
+        # so that ε_0 - ε_τ near the float maximum does not overflow
+
+    return Schedule(lr, "cosine_decay", lr0=lr0, until=until, lr_end=lr_end)
 
 
 # --------------------------------------------------------------------------------------------
 # Periodic schedules
 # --------------------------------------------------------------------------------------------
-
-class _CosineRestarts(Schedule):
-    _name, _fields = "cosine_restarts", ("lr_max", "period", "mult", "lr_min")
-
-    def __init__(self, lr_max, period, mult, lr_min):
-        self.lr_max, self.period, self.mult, self.lr_min = lr_max, period, mult, lr_min
-        # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i steps; with m >= 2
-        # at most 63 cycles start at a step k <= 2**63 - 1: list them, in exact integers
-        starts, lengths = [0], [period]
-        while mult > 1 and starts[-1] + lengths[-1] <= _MAX_STEP:
-            starts.append(starts[-1] + lengths[-1])
-            lengths.append(lengths[-1] * mult)
-        self._starts = np.array(starts, dtype=np.int64)
-        self._lengths = np.array(lengths, dtype=np.float64)  # the last may exceed int64
-
-    def _cycle(self, k):
-        """(T_cur, T_i): steps since the last restart and length of the current cycle."""
-        if self.mult == 1:
-            return k % self.period, self.period
-        i = np.searchsorted(self._starts, k, side="right") - 1  # the cycle that holds k
-        return k - self._starts[i], self._lengths[i]
-
-    def _lr(self, k):
-        lr_max, lr_min = self.lr_max, self.lr_min
-        t_cur, t_i = self._cycle(k)
-        return lr_min + (lr_max - lr_min) * ((1 + np.cos(np.pi * t_cur / t_i)) / 2)
-        # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
-
 
 def cosine_restarts(lr_max, *, period, mult=1, lr_min=0.0) -> Schedule:
     """Cosine annealing with warm restarts (SGDR).
@@ -601,33 +532,27 @@ def cosine_restarts(lr_max, *, period, mult=1, lr_min=0.0) -> Schedule:
     lr_min = _real("lr_min", lr_min, low=0)
     if lr_max < lr_min:
         raise ValueError(f"lr_max must be >= lr_min, got lr_max={lr_max!r} < lr_min={lr_min!r}")
-    return _CosineRestarts(lr_max, _integer("period", period), _integer("mult", mult), lr_min)
+    period, mult = _integer("period", period), _integer("mult", mult)
+    # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i steps; with m >= 2
+    # at most 63 cycles start at a step k <= 2**63 - 1: list them, in exact integers
+    starts, lengths = [0], [period]
+    while mult > 1 and starts[-1] + lengths[-1] <= _MAX_STEP:
+        starts.append(starts[-1] + lengths[-1])
+        lengths.append(lengths[-1] * mult)
+    starts = np.array(starts, dtype=np.int64)
+    lengths = np.array(lengths, dtype=np.float64)  # the last may exceed int64
 
-
-class _Cyclic(Schedule):
-    _name = "cyclic"
-    _fields = ("lr_min", "lr_max", "half_cycle", "half_cycle_down", "mode", "gamma")
-
-    def __init__(self, lr_min, lr_max, half_cycle, half_cycle_down, mode, gamma):
-        self.lr_min, self.lr_max, self.mode, self.gamma = lr_min, lr_max, mode, gamma
-        self.half_cycle, self.half_cycle_down = half_cycle, half_cycle_down
-        down = half_cycle if half_cycle_down is None else half_cycle_down
-        self._size = float(half_cycle) + float(down)  # T = up + down
-        self._ratio = half_cycle / self._size  # r = up/T
-
-    def _lr(self, k):
-        lr_min, lr_max, size, r = self.lr_min, self.lr_max, self._size, self._ratio
-        cycle = np.floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
-        x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
-        with np.errstate(divide="ignore"):  # r rounds to 1 if down << up: then x <= r always
-            f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
-        if self.mode == "triangular2":
-            s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
-        elif self.mode == "exp_range":
-            s = self.gamma**k  # γ^k, k the update index
+    def lr(k):
+        if mult == 1:
+            t_cur, t_i = k % period, period  # T_cur: steps since the last restart
         else:
-            s = 1.0
-        return lr_min + (lr_max - lr_min) * f * s  # ε_k = ε_min + (ε_max - ε_min) f s
+            i = np.searchsorted(starts, k, side="right") - 1  # the cycle that holds k
+            t_cur, t_i = k - starts[i], lengths[i]
+        return lr_min + (lr_max - lr_min) * ((1 + np.cos(np.pi * t_cur / t_i)) / 2)
+        # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
+
+    return Schedule(lr, "cosine_restarts", lr_max=lr_max, period=period, mult=mult,
+                    lr_min=lr_min)
 
 
 def cyclic(lr_min, lr_max, *, half_cycle, half_cycle_down=None, mode="triangular",
@@ -653,11 +578,27 @@ def cyclic(lr_min, lr_max, *, half_cycle, half_cycle_down=None, mode="triangular
     half_cycle = _integer("half_cycle", half_cycle)
     if half_cycle_down is not None:
         half_cycle_down = _integer("half_cycle_down", half_cycle_down)
-    return _Cyclic(
-        lr_min, lr_max, half_cycle, half_cycle_down,
-        _choice("mode", mode, ("triangular", "triangular2", "exp_range")),
-        _real("gamma", gamma, low=0, high=1, low_open=True),
-    )
+    mode = _choice("mode", mode, ("triangular", "triangular2", "exp_range"))
+    gamma = _real("gamma", gamma, low=0, high=1, low_open=True)
+    down = half_cycle if half_cycle_down is None else half_cycle_down
+    size = float(half_cycle) + float(down)  # T = up + down
+    r = half_cycle / size  # r = up/T
+
+    def lr(k):
+        cycle = np.floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
+        x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
+        with np.errstate(divide="ignore"):  # r rounds to 1 if down << up: then x <= r always
+            f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
+        if mode == "triangular2":
+            s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
+        elif mode == "exp_range":
+            s = gamma**k  # γ^k, k the update index
+        else:
+            s = 1.0
+        return lr_min + (lr_max - lr_min) * f * s  # ε_k = ε_min + (ε_max - ε_min) f s
+
+    return Schedule(lr, "cyclic", lr_min=lr_min, lr_max=lr_max, half_cycle=half_cycle,
+                    half_cycle_down=half_cycle_down, mode=mode, gamma=gamma)
 
 
 # --------------------------------------------------------------------------------------------
@@ -672,34 +613,6 @@ def _anneal_cos(start, end, pct):
 def _anneal_linear(start, end, pct):
     """torch's ``_annealing_linear``."""
     return (end - start) * pct + start
-
-
-class _OneCycle(Schedule):
-    _name = "one_cycle"
-    _fields = ("lr_max", "total", "pct_start", "div", "final_div", "anneal", "three_phase")
-
-    def __init__(self, lr_max, total, pct_start, div, final_div, anneal, three_phase):
-        self.lr_max, self.total, self.pct_start = lr_max, total, pct_start
-        self.div, self.final_div = div, final_div
-        self.anneal, self.three_phase = anneal, three_phase
-        self._lr_initial = lr_max / div  # ε_0 = ε_max/div
-        self._lr_final = self._lr_initial / final_div  # ε_min = ε_0/final_div, as torch
-        self._ends = _one_cycle_ends(total, pct_start, three_phase)
-        self._anneal = _anneal_cos if anneal == "cos" else _anneal_linear
-
-    def _lr(self, k):
-        k = np.minimum(k, self.total - 1)  # lrcore holds the final value from k = total - 1
-        lr0, peak, final, anneal = self._lr_initial, self.lr_max, self._lr_final, self._anneal
-        if self.three_phase:
-            e1, e2, e3 = self._ends
-            up = anneal(lr0, peak, k / e1)  # ε_0 -> ε_max on [0, e1]
-            down = anneal(peak, lr0, (k - e1) / (e2 - e1))  # ε_max -> ε_0 on [e1, e2]
-            tail = anneal(lr0, final, (k - e2) / (e3 - e2))  # ε_0 -> ε_min on [e2, e3]
-            return np.where(k <= e1, up, np.where(k <= e2, down, tail))
-        e1, e2 = self._ends
-        up = anneal(lr0, peak, k / e1)  # ε_0 -> ε_max on [0, e1]
-        down = anneal(peak, final, (k - e1) / (e2 - e1))  # ε_max -> ε_min on [e1, e2]
-        return np.where(k <= e1, up, down)
 
 
 def _one_cycle_ends(total, pct_start, three_phase):
@@ -751,29 +664,29 @@ def one_cycle(lr_max, *, total, pct_start=0.3, div=25.0, final_div=1e4, anneal="
             f"2*pct_start*total - 2 = {ends[1]!r} must be < total - 1 = {ends[2]}, "
             f"got pct_start={pct_start!r}, total={total}"
         )
-    return _OneCycle(lr_max, total, pct_start, div, final_div, anneal, three_phase)
+    lr0, final = lr_max / div, lr_max / div / final_div  # ε_0 = ε_max/div, ε_min = ε_0/final_div
+    interpolate = _anneal_cos if anneal == "cos" else _anneal_linear
+
+    def lr(k):
+        k = np.minimum(k, total - 1)  # lrcore holds the final value from k = total - 1
+        if three_phase:
+            e1, e2, e3 = ends
+            up = interpolate(lr0, lr_max, k / e1)  # ε_0 -> ε_max on [0, e1]
+            down = interpolate(lr_max, lr0, (k - e1) / (e2 - e1))  # ε_max -> ε_0 on [e1, e2]
+            tail = interpolate(lr0, final, (k - e2) / (e3 - e2))  # ε_0 -> ε_min on [e2, e3]
+            return np.where(k <= e1, up, np.where(k <= e2, down, tail))
+        e1, e2 = ends
+        up = interpolate(lr0, lr_max, k / e1)  # ε_0 -> ε_max on [0, e1]
+        down = interpolate(lr_max, final, (k - e1) / (e2 - e1))  # ε_max -> ε_min on [e1, e2]
+        return np.where(k <= e1, up, down)
+
+    return Schedule(lr, "one_cycle", lr_max=lr_max, total=total, pct_start=pct_start, div=div,
+                    final_div=final_div, anneal=anneal, three_phase=three_phase)
 
 
 # --------------------------------------------------------------------------------------------
 # Composition: warm-up and join
 # --------------------------------------------------------------------------------------------
-
-class _Warmup(Schedule):
-    _name, _fields = "warmup", ("steps", "lr_start")
-
-    def __init__(self, schedule, steps, lr_start):
-        self.schedule, self.steps, self.lr_start = schedule, steps, lr_start
-        self._lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64), "schedule")[0])  # s(0)
-
-    def _repr_head(self):
-        return [repr(self.schedule)]
-
-    def _lr(self, k):
-        lr_start, lr_peak, steps = self.lr_start, self._lr_peak, self.steps
-        ramp = lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to s(0)
-        after = _evaluate(self.schedule, np.maximum(k - steps, 0), "schedule")  # s(k - W)
-        return np.where(k < steps, ramp, after)
-
 
 def warmup(schedule, *, steps, lr_start=0.0) -> Schedule:
     """Linear warm-up for ``steps`` steps, then ``schedule`` delayed by ``steps``.
@@ -789,36 +702,17 @@ def warmup(schedule, *, steps, lr_start=0.0) -> Schedule:
     >>> lr
     warmup(cosine_decay(lr0=0.1, until=900, lr_end=0.0), steps=100, lr_start=0.0)
     """
-    return _Warmup(
-        _schedule_arg("schedule", schedule),
-        _integer("steps", steps),
-        _real("lr_start", lr_start, low=0),
-    )
+    schedule = _schedule_arg("schedule", schedule)
+    steps = _integer("steps", steps)
+    lr_start = _real("lr_start", lr_start, low=0)
+    lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64), "schedule")[0])  # s(0)
 
+    def lr(k):
+        ramp = lr_start + (lr_peak - lr_start) * k / steps  # linear ramp to s(0)
+        after = _evaluate(schedule, np.maximum(k - steps, 0), "schedule")  # s(k - W)
+        return np.where(k < steps, ramp, after)
 
-class _Join(Schedule):
-    _name, _fields = "join", ()
-
-    def __init__(self, schedules, boundaries):
-        self.schedules, self._boundaries = schedules, boundaries
-        self._starts = (0, *boundaries)  # first step of each piece
-
-    @property
-    def boundaries(self) -> list[int]:
-        return list(self._boundaries)
-
-    def _repr_head(self):
-        pieces = ", ".join(repr(s) for s in self.schedules)
-        return [f"[{pieces}]", f"boundaries={self.boundaries!r}"]
-
-    def _lr(self, k):
-        piece = np.searchsorted(self._boundaries, k, side="right")  # which schedule
-        out = np.empty(k.shape)
-        for i, (schedule, start) in enumerate(zip(self.schedules, self._starts)):
-            mask = piece == i
-            if mask.any():  # each schedule evaluated once, on its own steps
-                out[mask] = _evaluate(schedule, k[mask] - start, f"schedules[{i}]")  # s_i(k-b_i)
-        return out
+    return Schedule(lr, "warmup", schedule=schedule, steps=steps, lr_start=lr_start)
 
 
 def join(schedules, boundaries) -> Schedule:
@@ -845,26 +739,23 @@ def join(schedules, boundaries) -> Schedule:
             f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries, "
             f"got {len(boundaries)}: {list(boundaries)}"
         )
-    return _Join(schedules, boundaries)
+    starts = (0, *boundaries)  # b_i, the first step of each piece
+
+    def lr(k):
+        piece = np.searchsorted(boundaries, k, side="right")  # which schedule
+        out = np.empty(k.shape)
+        for i, (schedule, start) in enumerate(zip(schedules, starts)):
+            mask = piece == i
+            if mask.any():  # each schedule evaluated once, on its own steps
+                out[mask] = _evaluate(schedule, k[mask] - start, f"schedules[{i}]")  # s_i(k-b_i)
+        return out
+
+    return Schedule(lr, "join", schedules=schedules, boundaries=boundaries)
 
 
 # --------------------------------------------------------------------------------------------
 # Ranges for the LR range test
 # --------------------------------------------------------------------------------------------
-
-class _ExponentialRange(Schedule):
-    _name, _fields = "exponential_range", ("lr_start", "lr_end", "steps")
-
-    def __init__(self, lr_start, lr_end, steps):
-        self.lr_start, self.lr_end, self.steps = lr_start, lr_end, steps
-
-    def _lr(self, k):
-        lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
-        k = np.minimum(k, last)
-        t = k / last  # t = k/(S-1)
-        lr = lr_start ** (1 - t) * lr_end**t  # ε_k = ε_start^(1-t) ε_end^t
-        return np.where(k == 0, lr_start, np.where(k == last, lr_end, lr))  # both ends exact
-
 
 def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
     """Geometric sweep for the range test: ``ε_k = ε_start (ε_end/ε_start)^(k/(S-1))``.
@@ -880,20 +771,15 @@ def exponential_range(lr_start, lr_end, *, steps) -> Schedule:
     [1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0]
     """
     lr_start, lr_end, steps = _range_args(lr_start, lr_end, steps)
-    return _ExponentialRange(lr_start, lr_end, steps)
+    last = steps - 1
 
-
-class _LinearRange(Schedule):
-    _name, _fields = "linear_range", ("lr_start", "lr_end", "steps")
-
-    def __init__(self, lr_start, lr_end, steps):
-        self.lr_start, self.lr_end, self.steps = lr_start, lr_end, steps
-
-    def _lr(self, k):
-        lr_start, lr_end, last = self.lr_start, self.lr_end, self.steps - 1
+    def lr(k):
         k = np.minimum(k, last)
-        lr = lr_start + (lr_end - lr_start) * (k / last)  # ε_start + (ε_end - ε_start) k/(S-1)
-        return np.where(k == last, lr_end, lr)  # the last step is exactly ε_end
+        t = k / last  # t = k/(S-1)
+        lr_k = lr_start ** (1 - t) * lr_end**t  # ε_k = ε_start^(1-t) ε_end^t
+        return np.where(k == 0, lr_start, np.where(k == last, lr_end, lr_k))  # both ends exact
+
+    return Schedule(lr, "exponential_range", lr_start=lr_start, lr_end=lr_end, steps=steps)
 
 
 def linear_range(lr_start, lr_end, *, steps) -> Schedule:
@@ -907,7 +793,14 @@ def linear_range(lr_start, lr_end, *, steps) -> Schedule:
     (0.1, 0.5, 1.0)
     """
     lr_start, lr_end, steps = _range_args(lr_start, lr_end, steps)
-    return _LinearRange(lr_start, lr_end, steps)
+    last = steps - 1
+
+    def lr(k):
+        k = np.minimum(k, last)
+        lr_k = lr_start + (lr_end - lr_start) * (k / last)  # ε_start + (ε_end - ε_start) k/(S-1)
+        return np.where(k == last, lr_end, lr_k)  # the last step is exactly ε_end
+
+    return Schedule(lr, "linear_range", lr_start=lr_start, lr_end=lr_end, steps=steps)
 
 
 def _range_args(lr_start, lr_end, steps):

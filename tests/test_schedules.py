@@ -7,7 +7,9 @@ CLR code), never a copy of lrcore's vectorized closed forms.  They are compared 
 a long range, boundaries included.
 """
 
+import copy
 import math
+import pickle
 from collections import Counter
 
 import numpy as np
@@ -758,6 +760,32 @@ def test_repr_round_trips(lr):
     rebuilt = eval(text, vars(S))  # the repr is the call that rebuilds the schedule
     assert repr(rebuilt) == text
     assert np.array_equal(rebuilt(np.arange(200)), lr(np.arange(200)))
+
+
+@pytest.mark.parametrize("lr", CATALOGUE, ids=ids)
+def test_copy_and_pickle_rebuild_the_schedule(lr):
+    """The closed form is a closure, which pickle cannot store: a copy or an unpickled schedule
+    is rebuilt (and checked) by the call its repr shows, and computes the same values."""
+    for clone in (copy.copy(lr), copy.deepcopy(lr), pickle.loads(pickle.dumps(lr))):
+        assert type(clone) is Schedule and clone is not lr and repr(clone) == repr(lr)
+        assert np.array_equal(clone(np.arange(200)), lr(np.arange(200)))
+
+
+def test_hyper_parameters_are_read_only_attributes():
+    """The closure holds the values: an attribute that could be set would change nothing."""
+    lr = multistep_decay(0.1, milestones=[3, 30], factor=0.5)
+    assert (lr.lr0, lr.milestones, lr.factor) == (0.1, [3, 30], 0.5)
+    lr.milestones.append(50)  # a new list at each read: the schedule is unchanged
+    assert lr.milestones == [3, 30] and lr(50) == lr(30) == 0.025
+    with pytest.raises(AttributeError, match="read-only"):
+        lr.lr0 = 1.0
+    with pytest.raises(AttributeError, match="no attribute 'every'"):
+        lr.every  # noqa: B018
+    assert lr(0) == 0.1 and "milestones" in dir(lr)
+    inner = cosine_decay(0.1, until=10)
+    assert warmup(inner, steps=5).schedule is inner
+    joined = join([constant(0.1), inner], [3])
+    assert joined.schedules[1] is inner and joined.boundaries == [3]
 
 
 def test_repr_examples():
