@@ -19,12 +19,6 @@ from lrcore.training import train
 LSQ = make_least_squares(n_features=4, n_train=96, n_val=32, seed=0)   # 2/λ_max = 0.2
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
-
-
 def random_state_equal(a, b):
     return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
 

@@ -2,16 +2,10 @@
 import inspect
 
 import numpy as np
-import pytest
 
 from lrcore.data import make_least_squares
 from lrcore.models import LinearRegression
 from lrcore.rangetest import _suggestions, range_test
-
-
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
 
 
 def test_default_suggestion_is_the_one_chapter_02_measured_best():
