@@ -1,6 +1,5 @@
 """lrcore.rangetest: the LR range test's contract (the project's schedule contract, restated in the
 lrcore.rangetest docstring)."""
-import inspect
 import math
 import warnings
 
@@ -331,8 +330,14 @@ def test_a_run_that_stops_at_once_says_why_it_has_no_suggestion():
 
 # The default suggestion and the edge rule of `steepest` (chapter 02_range_test).
 
-def test_default_suggestion_is_the_one_chapter_02_measured_best():
-    assert inspect.signature(range_test).parameters["suggest"].default == "minimum"
+def test_a_call_that_names_no_rule_gets_the_minimum_rule_that_chapter_02_measured_best():
+    kw = dict(lr_start=1e-4, lr_end=1.0, steps=60, batch_size=16, seed=0)
+    rt = range_test(LinearRegression(4), LSQ, **kw)
+    by_rule = {s: range_test(LinearRegression(4), LSQ, suggest=s, **kw).suggestion
+               for s in ("steepest", "minimum", "valley")}
+    assert all(math.isfinite(v) for v in by_rule.values())
+    assert len(set(by_rule.values())) == 3            # the rules disagree here: the choice shows
+    assert rt.suggest == "minimum" and rt.suggestion == by_rule["minimum"]
 
 
 def test_steepest_skips_the_first_half_window():
