@@ -19,7 +19,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # last bit, as they do on other readers' CPUs. The unit tests and the stored outputs pass this way too.
 SIMD_BASELINE = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python tools/simd_baseline.py)"
 
-UNIT  = $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not browser" --mpl tests lrcore
+UNIT  = $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not browser" tests lrcore
 NBVAL = $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:randomly --nbval --nbval-current-env \
 		--nbval-sanitize-with chapters/sanitize.cfg -o addopts="" -o testpaths=chapters chapters
 

@@ -1,4 +1,5 @@
-"""Shared pytest configuration: the `gpu` marker skips unless CuPy can really run."""
+"""Shared pytest configuration: every test runs on NumPy unless it is marked `gpu`; the `gpu`
+marker skips unless CuPy can really run."""
 import os
 
 import pytest
@@ -23,3 +24,11 @@ def pytest_collection_modifyitems(config, items):
 
 # The suite (doctests included) runs on NumPy unless a test asks for CuPy explicitly (tests/test_gpu.py).
 os.environ.setdefault("LRCORE_BACKEND", "numpy")
+
+
+@pytest.fixture(autouse=True)
+def numpy_backend(request, monkeypatch):
+    """Tests are about NumPy (tests/test_gpu.py, marked `gpu`, compares CuPy): models default to it,
+    whatever LRCORE_BACKEND the caller exported."""
+    if request.node.get_closest_marker("gpu") is None:
+        monkeypatch.setenv("LRCORE_BACKEND", "numpy")

@@ -9,12 +9,6 @@ from lrcore.stacked import StackedModel
 F64 = dict(dtype=np.float64)
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
-
-
 def numerical_gradient(model, X, y, eps=1e-6):
     """Central differences of model.loss in float64, entry by entry, through model.params."""
     out = {}

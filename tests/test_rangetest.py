@@ -19,12 +19,6 @@ from lrcore.training import train
 LSQ = make_least_squares(n_features=4, n_train=96, n_val=32, seed=0)   # 2/λ_max = 0.2
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
-
-
 def random_state_equal(a, b):
     return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
 
@@ -332,3 +326,36 @@ def test_a_run_that_stops_at_once_says_why_it_has_no_suggestion():
     assert rt.stop_reason == "nan" and len(rt.losses) == 2
     assert all(math.isnan(v) for v in rt.suggestions.values())
     assert rt.suggestion_note == "only 2 losses recorded; a suggestion needs at least 3"
+
+
+# The default suggestion and the edge rule of `steepest` (chapter 02_range_test).
+
+def test_a_call_that_names_no_rule_gets_the_minimum_rule_that_chapter_02_measured_best():
+    kw = dict(lr_start=1e-4, lr_end=1.0, steps=60, batch_size=16, seed=0)
+    rt = range_test(LinearRegression(4), LSQ, **kw)
+    by_rule = {s: range_test(LinearRegression(4), LSQ, suggest=s, **kw).suggestion
+               for s in ("steepest", "minimum", "valley")}
+    assert all(math.isfinite(v) for v in by_rule.values())
+    assert len(set(by_rule.values())) == 3            # the rules disagree here: the choice shows
+    assert rt.suggest == "minimum" and rt.suggestion == by_rule["minimum"]
+
+
+def test_steepest_skips_the_first_half_window():
+    lrs = np.geomspace(1e-6, 1.0, 61)                       # 10 points a decade
+    x = np.log10(lrs)
+    curve = np.where(x < -2, 3.0, 3.0 - 2.0 * (x + 2))      # flat, then falls 2 per decade
+    curve = np.where(x > -0.5, 0.0 + 4.0 * (x + 0.5), curve)  # minimum at 10^-0.5, then rises
+    curve[:3] = [9.0, 6.0, 3.0]                              # a one-sided fit's steep edge
+    assert _suggestions(lrs, curve)["steepest"] == lrs[0]
+    steep = _suggestions(lrs, curve, skip=0.3)["steepest"]
+    assert 1e-2 <= steep < 10 ** -0.5                       # on the real fall
+    early = np.r_[3.0, 1.0, np.linspace(2.0, 5.0, 59)]      # minimum inside the skipped part
+    assert _suggestions(lrs, early, skip=0.3)["steepest"] == lrs[0]
+
+
+def test_range_test_steepest_is_not_read_from_the_one_sided_edge():
+    data = make_least_squares(n_features=20, seed=0)        # noisy minibatch losses
+    for seed in range(3):
+        rt = range_test(LinearRegression(20, seed=seed), data, batch_size=32, seed=seed)
+        half = rt.window * np.log10(rt.lr_end / rt.lr_start) / 2
+        assert rt.suggestions["steepest"] >= rt.lr_start * 10 ** half * (1 - 1e-9)

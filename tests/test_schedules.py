@@ -1,16 +1,19 @@
 """Tests of lrcore.schedules against independent references written from the published code.
 
-Each reference below is a plain scalar loop ported from the library it cites (PyTorch's
-chainable ``get_lr`` updates, its ``CosineAnnealingWarmRestarts`` T_cur/T_i loop, its
-``OneCycleLR`` phase loop, ``CyclicLR``; the closed forms of TF/Keras and optax; the original
-CLR code), never a copy of lrcore's vectorized closed forms.  They are compared at every step of
-a long range, boundaries included.
+The references are ported from the library they cite, never copied from lrcore's vectorized
+closed forms, and are compared at every step of a long range, boundaries included:
+- in chapters/appendix_translations.ipynb (cells tagged torch-ports, keras-ports, optax-ports),
+  the book's one copy, loaded here as ``REF``: PyTorch's ``CosineAnnealingWarmRestarts``
+  T_cur/T_i loop, its ``OneCycleLR`` phase loop, ``CyclicLR``; the closed forms of Keras and optax;
+- below, what only the tests use: PyTorch's chainable ``get_lr`` updates (the appendix writes
+  their closed forms) and the original CLR code.
 """
 
 import copy
 import math
 import pickle
 from collections import Counter
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -38,6 +41,7 @@ from lrcore.schedules import (
     step_decay,
     warmup,
 )
+from translations_table import run_tagged_cells
 
 FAST = settings(max_examples=40, deadline=None)
 RTOL = 1e-12  # closed form against closed form (or exact loops)
@@ -56,6 +60,11 @@ def values(schedule, n):
 # ------------------------------------------------------------------------------------------
 # Independent references
 # ------------------------------------------------------------------------------------------
+
+# The appendix's ports of PyTorch, Keras and optax: REF.CyclicLR(REF.SGD(), ...)(k), ...
+REF = SimpleNamespace(**run_tagged_cells("torch-ports", "keras-ports", "optax-ports",
+                                         np=np, math=math))
+
 
 def ref_torch_step(lr0, gamma, step_size, n):
     """torch StepLR.get_lr: multiply the current lr by gamma at each non-zero multiple."""
@@ -87,15 +96,6 @@ def ref_torch_exponential(lr0, gamma, n):
     return out
 
 
-def ref_tf_exponential(lr0, decay_rate, decay_steps, staircase, n):
-    """TF / Keras ExponentialDecay: initial * decay_rate ** p, p = step/decay_steps."""
-    out = []
-    for step in range(n):
-        p = step / decay_steps
-        if staircase:
-            p = math.floor(p)
-        out.append(lr0 * math.pow(decay_rate, p))
-    return out
 
 
 def ref_torch_linear(lr0, start_factor, end_factor, total_iters, n):
@@ -111,13 +111,6 @@ def ref_torch_linear(lr0, start_factor, end_factor, total_iters, n):
     return out
 
 
-def ref_keras_polynomial(lr0, decay_steps, end_lr, power, n):
-    """Keras PolynomialDecay(cycle=False)."""
-    out = []
-    for step in range(n):
-        p = min(step, decay_steps) / decay_steps
-        out.append((lr0 - end_lr) * math.pow(1 - p, power) + end_lr)
-    return out
 
 
 def ref_torch_polynomial(lr0, total_iters, power, n):
@@ -130,15 +123,6 @@ def ref_torch_polynomial(lr0, total_iters, power, n):
     return out
 
 
-def ref_keras_inverse_time(lr0, decay_steps, decay_rate, staircase, n):
-    """Keras InverseTimeDecay."""
-    out = []
-    for step in range(n):
-        p = step / decay_steps
-        if staircase:
-            p = math.floor(p)
-        out.append(lr0 / (1 + decay_rate * p))
-    return out
 
 
 def ref_torch_cosine(lr0, T_max, eta_min, n):
@@ -156,44 +140,10 @@ def ref_torch_cosine(lr0, T_max, eta_min, n):
     return out
 
 
-def ref_optax_cosine(init_value, decay_steps, alpha, step):
-    """optax cosine_decay_schedule (exponent=1)."""
-    count = min(step, decay_steps)
-    cosine = 0.5 * (1 + math.cos(math.pi * count / decay_steps))
-    return init_value * ((1 - alpha) * cosine + alpha)
 
 
-def ref_torch_warm_restarts(lr_max, T_0, T_mult, eta_min, n):
-    """torch CosineAnnealingWarmRestarts: the T_cur / T_i update loop of step()."""
-    T_cur, T_i, out = 0, T_0, []
-    for epoch in range(n):
-        if epoch > 0:
-            T_cur = T_cur + 1
-            if T_cur >= T_i:
-                T_cur = T_cur - T_i
-                T_i = T_i * T_mult
-        out.append(eta_min + (lr_max - eta_min) * (1 + math.cos(math.pi * T_cur / T_i)) / 2)
-    return out
 
 
-def ref_torch_cyclic(base_lr, max_lr, up, down, mode, gamma, n):
-    """torch CyclicLR.get_lr, one step at a time."""
-    total = float(up) + float(down if down is not None else up)
-    ratio = up / total
-    out = []
-    for it in range(n):
-        cycle = math.floor(1 + it / total)
-        x = 1.0 + it / total - cycle
-        scale_factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
-        height = (max_lr - base_lr) * scale_factor
-        if mode == "triangular":
-            lr = base_lr + height * 1.0
-        elif mode == "triangular2":
-            lr = base_lr + height * (1 / (2.0 ** (cycle - 1)))
-        else:
-            lr = base_lr + height * gamma**it
-        out.append(lr)
-    return out
 
 
 def ref_clr_paper(base_lr, max_lr, step_size, mode, gamma, n):
@@ -212,61 +162,10 @@ def ref_clr_paper(base_lr, max_lr, step_size, mode, gamma, n):
     return out
 
 
-def ref_torch_one_cycle(max_lr, total_steps, pct_start, div_factor, final_div_factor, strategy,
-                        three_phase, n):
-    """torch OneCycleLR.get_lr: the phase loop; steps >= total_steps hold the last value."""
-    initial = max_lr / div_factor
-    minimum = initial / final_div_factor
-    if three_phase:
-        phases = [(float(pct_start * total_steps) - 1, initial, max_lr),
-                  (float(2 * pct_start * total_steps) - 2, max_lr, initial),
-                  (total_steps - 1, initial, minimum)]
-    else:
-        phases = [(float(pct_start * total_steps) - 1, initial, max_lr),
-                  (total_steps - 1, max_lr, minimum)]
-
-    def anneal(start, end, pct):
-        if strategy == "cos":
-            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-        return (end - start) * pct + start
-
-    out = []
-    for step_num in range(n):
-        step_num = min(step_num, total_steps - 1)
-        start_step = 0.0
-        for i, (end_step, start_lr, end_lr) in enumerate(phases):
-            if step_num <= end_step or i == len(phases) - 1:
-                pct = (step_num - start_step) / (end_step - start_step)
-                lr = anneal(start_lr, end_lr, pct)
-                break
-            start_step = end_step
-        out.append(lr)
-    return out
 
 
-def ref_optax_warmup_cosine(init_value, peak_value, warmup_steps, decay_steps, end_value, n):
-    """optax warmup_cosine_decay_schedule = join_schedules([linear, cosine], [warmup_steps])."""
-    out = []
-    for step in range(n):
-        if step < warmup_steps:  # linear_schedule = polynomial_schedule(power=1)
-            count = min(max(step, 0), warmup_steps)
-            frac = 1 - count / warmup_steps
-            out.append((init_value - peak_value) * frac + peak_value)
-        else:
-            out.append(ref_optax_cosine(peak_value, decay_steps - warmup_steps,
-                                        end_value / peak_value, step - warmup_steps))
-    return out
 
 
-def ref_optax_join(schedules, boundaries, n):
-    """optax join_schedules: output = where(step < boundary, output, s(step - boundary))."""
-    out = []
-    for step in range(n):
-        value = schedules[0](step)
-        for boundary, schedule in zip(boundaries, schedules[1:]):
-            value = value if step < boundary else schedule(step - boundary)
-        out.append(value)
-    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -283,7 +182,7 @@ def test_step_decay_matches_torch_steplr_and_tf_staircase(lr0, factor, every):
     n = 8 * every + 3
     got = values(step_decay(lr0, factor=factor, every=every), n)
     assert_close(got, ref_torch_step(lr0, factor, every, n), scale=lr0)
-    assert_close(got, ref_tf_exponential(lr0, factor, every, True, n), scale=lr0)
+    assert_close(got, REF.ExponentialDecay(lr0, every, factor, staircase=True)(np.arange(n)), scale=lr0)
     assert got[every - 1] == lr0 and got[every] == lr0 * factor  # the drop is at k = every
 
 
@@ -303,7 +202,7 @@ def test_multistep_decay_matches_torch_multisteplr(lr0, factor, milestones):
 def test_exponential_decay_matches_tf_keras(lr0, factor, every, staircase):
     n = 400
     got = values(exponential_decay(lr0, factor=factor, every=every, staircase=staircase), n)
-    assert_close(got, ref_tf_exponential(lr0, factor, every, staircase, n), scale=lr0)
+    assert_close(got, REF.ExponentialDecay(lr0, every, factor, staircase)(np.arange(n)), scale=lr0)
 
 
 @FAST
@@ -335,7 +234,7 @@ def test_linear_decay_matches_torch_linearlr(lr0, ratio, until):
 def test_polynomial_decay_matches_keras(lr0, until, power, lr_end):
     n = until + 50
     got = values(polynomial_decay(lr0, until=until, power=power, lr_end=lr_end), n)
-    assert_close(got, ref_keras_polynomial(lr0, until, lr_end, power, n), scale=lr0)
+    assert_close(got, REF.PolynomialDecay(lr0, until, lr_end, power)(np.arange(n)), scale=lr0)
 
 
 @FAST
@@ -351,7 +250,7 @@ def test_polynomial_decay_matches_torch_polynomiallr(lr0, until, power):
 def test_inverse_time_decay_matches_keras(lr0, rate, every, staircase):
     n = 400
     got = values(inverse_time_decay(lr0, rate=rate, every=every, staircase=staircase), n)
-    assert_close(got, ref_keras_inverse_time(lr0, every, rate, staircase, n), scale=lr0)
+    assert_close(got, REF.InverseTimeDecay(lr0, every, rate, staircase)(np.arange(n)), scale=lr0)
 
 
 @FAST
@@ -362,7 +261,7 @@ def test_cosine_decay_matches_torch_until_then_holds_like_optax(lr0, until, rati
     got = values(cosine_decay(lr0, until=until, lr_end=lr_end), n)
     torch_ref = ref_torch_cosine(lr0, until, lr_end, until + 1)
     assert_close(got[: until + 1], torch_ref, rtol=RTOL_CHAIN, scale=lr0)
-    optax_ref = [ref_optax_cosine(lr0, until, ratio, k) for k in range(n)]
+    optax_ref = REF.cosine_decay_schedule(lr0, until, ratio)(np.arange(n))
     assert_close(got, optax_ref, scale=lr0)
     assert np.all(got[until:] == lr_end)  # lrcore holds lr_end; torch would rise again
 
@@ -374,7 +273,7 @@ def test_cosine_restarts_matches_torch_tcur_loop(lr_max, period, mult, floor):
     lr_min = lr_max * floor
     n = 600
     got = values(cosine_restarts(lr_max, period=period, mult=mult, lr_min=lr_min), n)
-    assert_close(got, ref_torch_warm_restarts(lr_max, period, mult, lr_min, n), scale=lr_max)
+    assert_close(got, REF.CosineAnnealingWarmRestarts(REF.SGD(lr=lr_max), period, mult, lr_min)(np.arange(n)), scale=lr_max)
 
 
 def test_cosine_restarts_cycle_boundaries_are_exact():
@@ -449,7 +348,8 @@ def test_cyclic_matches_torch_cycliclr(lo, span, up, down, mode, gamma):
     hi = lo * span
     n = 500
     got = values(cyclic(lo, hi, half_cycle=up, half_cycle_down=down, mode=mode, gamma=gamma), n)
-    assert_close(got, ref_torch_cyclic(lo, hi, up, down, mode, gamma, n), scale=hi)
+    torch_ref = REF.CyclicLR(REF.SGD(), lo, hi, up, down, mode, gamma)(np.arange(n))
+    assert_close(got, torch_ref, scale=hi)
 
 
 @FAST
@@ -476,7 +376,9 @@ def test_one_cycle_matches_torch_onecyclelr_phase_loop(lr_max, case):
     n = total + 30
     got = values(one_cycle(lr_max, total=total, pct_start=pct, div=div, final_div=final_div,
                            anneal=anneal, three_phase=three), n)
-    ref = ref_torch_one_cycle(lr_max, total, pct, div, final_div, anneal, three, n)
+    torch = REF.OneCycleLR(REF.SGD(), lr_max, total, pct, anneal, div_factor=div,
+                           final_div_factor=final_div, three_phase=three)
+    ref = torch(np.minimum(np.arange(n), total - 1))  # steps past the end hold the last value
     assert_close(got, ref, scale=lr_max)
     assert np.all(got[total - 1:] == got[total - 1])  # lrcore holds the final value
 
@@ -499,7 +401,7 @@ def test_warmup_cosine_matches_optax_warmup_cosine_decay_schedule(init, peak, st
     n = steps + until + 40
     got = values(warmup(cosine_decay(peak, until=until, lr_end=end), steps=steps,
                         lr_start=init), n)
-    ref = ref_optax_warmup_cosine(init, peak, steps, steps + until, end, n)
+    ref = REF.warmup_cosine_decay_schedule(init, peak, steps, steps + until, end)(np.arange(n))
     assert_close(got, ref, scale=peak)
 
 
@@ -511,7 +413,11 @@ def test_join_matches_optax_join_schedules(b):
     chosen = pieces[: len(b) + 1]
     n = b[-1] + 60
     got = values(join(chosen, b), n)
-    assert_close(got, ref_optax_join(chosen, b, n), rtol=0)  # same children: exact
+    # optax's join evaluates every child at every count, before the boundary too, where it
+    # throws the value away; lrcore's schedules refuse negative steps, so clamp them there.
+    children = [lambda k, s=s: s(np.maximum(k, 0)) for s in chosen]
+    ref = REF.join_schedules(children, b)(np.arange(n))
+    assert_close(got, ref, rtol=0)  # same children: exact
 
 
 @FAST

@@ -16,12 +16,6 @@ from lrcore.stacked import StackedModel
 F64 = dict(dtype=np.float64)
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
-
-
 def problem(n_in, n_out, *, n, seed=0, regression=False):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, n_in))

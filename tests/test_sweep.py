@@ -20,12 +20,6 @@ DATA = make_spirals(n_train=80, n_val=40, seed=0)
 KW = dict(epochs=4, batch_size=12, seed=3)   # 7 steps per epoch, the last batch of 8
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
-
-
 def assert_same_run(a, b, rtol=1e-9):
     """Two Histories equal to round-off (float64 by default), NaN exactly where the other has NaN."""
     np.testing.assert_array_equal(a.lr, b.lr)

@@ -9,7 +9,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pytest
 
 from lrcore.data import load_digits
 from lrcore.models import MLP, SoftmaxRegression
@@ -18,11 +17,6 @@ from lrcore.training import sweep, train
 
 DIGITS = load_digits(seed=0)
 TRIALS = 4
-
-
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
 
 
 def in_threads(*calls, delay=0.0):

@@ -11,12 +11,6 @@ from lrcore.schedules import ReduceLROnPlateau, cosine_decay, step_decay
 from lrcore.training import History, sweep, train
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend(monkeypatch):
-    """These tests are about NumPy (tests/test_gpu.py compares CuPy): models default to it."""
-    monkeypatch.setenv("LRCORE_BACKEND", "numpy")
-
-
 def classification(n=10, n_val=6, d=3, c=3, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n + n_val, d))
