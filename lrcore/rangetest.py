@@ -71,7 +71,8 @@ from .models import DenseModel
 from .plots import plot_range_test
 from .schedules import exponential_range, linear_range
 from .stacked import StackedModel, StackedRuns
-from .training import MAX_RECORD_BYTES, RECORD_BYTES, _check_int, _is_real, _setup
+from . import checks
+from .training import MAX_RECORD_BYTES, RECORD_BYTES, _setup
 
 __all__ = ["RangeTest", "range_test", "centred_smooth", "ema_smooth", "smoothed_diverged",
            "valley_index", "SUGGESTIONS"]
@@ -96,8 +97,7 @@ def ema_smooth(losses, beta: float = 0.98) -> np.ndarray:
     [1.     1.     2.7143]
     """
     losses = np.asarray(losses, dtype=np.float64)
-    if not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1); got {beta}")
+    beta = checks.real("beta", beta, low=0, high=1, high_open=True)
     out, avg = np.empty_like(losses), 0.0
     for k, x in enumerate(losses):
         avg = beta * avg + (1 - beta) * x
@@ -125,7 +125,7 @@ def centred_smooth(lrs, losses, *, window: float = 0.1, span: float | None = Non
     if x.size == 0:
         return y.copy()
     if np.any(np.diff(x) <= 0):
-        raise ValueError("lrs must be strictly increasing")
+        raise checks.fail(ValueError, "lrs", "strictly increasing", "a step down")
     span = (x[-1] - x[0]) if span is None else span
     half = window * span / 2
     x = x - x.mean()                                   # centre, for accurate sums of squares
@@ -336,22 +336,15 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     if not isinstance(model, DenseModel):
         raise TypeError(f"model must be an lrcore model (SoftmaxRegression, MLP, "
                         f"LinearRegression); got {type(model).__name__}")
-    if mode not in ("exp", "linear"):
-        raise ValueError(f"mode must be 'exp' or 'linear'; got {mode!r}")
-    if suggest not in SUGGESTIONS:
-        raise ValueError(f"suggest must be one of {', '.join(map(repr, SUGGESTIONS))}; "
-                         f"got {suggest!r}")
-    if not _is_real(diverge) or not diverge > 1:
-        raise ValueError(f"diverge must be a number > 1; got {diverge!r}")
-    if not _is_real(window) or not 0 < window <= 1:
-        raise ValueError(f"window must be in (0, 1] (a fraction of the decades swept); "
-                         f"got {window!r}")
-    if not _is_real(beta) or not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1); got {beta!r}")
-    if not _is_real(momentum) or not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be a float in [0, 1); got {momentum!r}")
+    mode = checks.choice("mode", mode, ("exp", "linear"))
+    suggest = checks.choice("suggest", suggest, SUGGESTIONS)
+    diverge = checks.real("diverge", diverge, low=1, low_open=True, finite=False)
+    window = checks.real("window", window, low=0, high=1, low_open=True,
+                         what="a fraction of the decades swept")
+    beta = checks.real("beta", beta, low=0, high=1, high_open=True)
+    momentum = checks.real("momentum", momentum, low=0, high=1, high_open=True)
     # at most what train records in its memory limit (the table of rates comes first)
-    steps = _check_int(steps, "steps", _MIN_STEPS, MAX_RECORD_BYTES // RECORD_BYTES)
+    steps = checks.integer("steps", steps, low=_MIN_STEPS, high=MAX_RECORD_BYTES // RECORD_BYTES)
     schedule = (exponential_range if mode == "exp" else linear_range)(lr_start, lr_end, steps=steps)
     lrs = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
     s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,

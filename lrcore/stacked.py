@@ -28,7 +28,8 @@ from .backend import to_numpy
 from .data import Dataset
 from .history import (History, divergence_limit, epoch_batch_sizes, plateau_step,
                       progress_bar)
-from .models import DenseModel, _check_examples, _check_size
+from . import checks
+from .models import DenseModel, _check_examples
 
 __all__ = ["StackedModel", "StackedRuns"]
 
@@ -202,7 +203,7 @@ class StackedModel:
         """
         if max_elements is None:
             max_elements = 2**18 if self.xp is np else 2**24
-        max_elements = _check_size(max_elements, "max_elements")
+        max_elements = checks.integer("max_elements", max_elements, low=1)
         n = X1.shape[0]
         if y is None:
             _check_examples(n)

@@ -271,18 +271,18 @@ def test_plot_method_draws_with_plot_range_test():
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(mode="log"), ValueError, "mode must be 'exp' or 'linear'"),
+    (dict(mode="log"), ValueError, "mode must be one of 'exp', 'linear'"),
     (dict(suggest="fastai"), ValueError, "suggest must be one of 'steepest', 'minimum', 'valley'"),
-    (dict(diverge=1.0), ValueError, "diverge must be a number > 1"),
+    (dict(diverge=1.0), ValueError, "diverge must be a real number > 1"),
     (dict(steps=1), ValueError, "steps must be an int in \\[3, "),
     (dict(steps=2), ValueError, "steps must be an int in \\[3, 53687091\\]; got 2"),  # no suggestion from 2
     (dict(steps=10**10), ValueError, "steps must be an int in \\[3, 53687091\\]"),  # not a MemoryError
-    (dict(window=0.0), ValueError, r"window must be in \(0, 1\]"),
-    (dict(beta=1.0), ValueError, r"beta must be in \[0, 1\)"),
+    (dict(window=0.0), ValueError, r"window must be a fraction of the decades swept in \(0, 1\]"),
+    (dict(beta=1.0), ValueError, r"beta must be a real number in \[0, 1\)"),
     (dict(lr_start=0.0), ValueError, "lr_start"),
     (dict(lr_start=1.0, lr_end=0.1), ValueError, "lr_end"),
     (dict(batch_size=1000), ValueError, r"batch_size must be an int in \[1, 96\]"),
-    (dict(momentum=1.0), ValueError, r"momentum must be a float in \[0, 1\)"),
+    (dict(momentum=1.0), ValueError, r"momentum must be a real number in \[0, 1\)"),
 ])
 def test_range_test_validation(kwargs, exc, match):
     with pytest.raises(exc, match=match):
