@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -35,7 +36,7 @@ import numpy as np
 
 __all__ = ["NotIntegerError", "MAX_STEP", "fail", "real", "integer", "seed", "flag", "choice",
            "fraction", "float_dtype", "path", "schedule", "schedule_or_real", "sequence",
-           "increasing", "per_step", "returned_number"]
+           "increasing", "per_step", "returned_number", "DEPRECATED", "renamed"]
 
 #: the largest step (and count of steps) the int64 closed forms of the schedules can take
 MAX_STEP = int(np.iinfo(np.int64).max)
@@ -247,3 +248,27 @@ def per_step(name: str, value, n: int, *, low: float, high: float, high_open: bo
                    f"a real number{interval(low, high, False, high_open)} at every step",
                    f"{float(values[i])!r} at k = {i}")
     return values
+
+
+class _Deprecated:
+    """The default of a renamed keyword's old spelling: "not passed"."""
+
+    def __repr__(self) -> str:
+        return "<deprecated>"
+
+
+#: the default of a deprecated old keyword: ``def f(*, diverge_factor=4.0, diverge=DEPRECATED)``
+DEPRECATED = _Deprecated()
+
+
+def renamed(old: str, old_value, new: str, new_value, default, *, stacklevel: int = 3):
+    """The value of a keyword renamed from ``old`` to ``new``: ``new_value``, or ``old_value``
+    with a ``DeprecationWarning`` naming the new spelling when the caller used the old one (as
+    NumPy and PyTorch do). Passing both (``new_value`` not its ``default``) is a TypeError."""
+    if old_value is DEPRECATED:
+        return new_value
+    if new_value is not default and new_value != default:
+        raise TypeError(f"pass {new} only; {old} is its deprecated old name")
+    warnings.warn(f"{old} is deprecated, use {new}={old_value!r}", DeprecationWarning,
+                  stacklevel=stacklevel)
+    return old_value
