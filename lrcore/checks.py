@@ -267,7 +267,8 @@ def renamed(old: str, old_value, new: str, new_value, default, *, stacklevel: in
     NumPy and PyTorch do). Passing both (``new_value`` not its ``default``) is a TypeError."""
     if old_value is DEPRECATED:
         return new_value
-    if new_value is not default and new_value != default:
+    numbers_ = isinstance(default, numbers.Real) and isinstance(new_value, numbers.Real)
+    if not (new_value is default or (numbers_ and new_value == default)):
         raise TypeError(f"pass {new} only; {old} is its deprecated old name")
     warnings.warn(f"{old} is deprecated, use {new}={old_value!r}", DeprecationWarning,
                   stacklevel=stacklevel)

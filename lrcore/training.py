@@ -164,7 +164,7 @@ def _check_record_size(epochs: int, spe: int, runs: int):
         most = MAX_RECORD_BYTES // (spe * runs * RECORD_BYTES)
         each = f", for each of {runs} runs," if runs > 1 else ""
         also = [] if spe == 1 else ["raise batch_size"]
-        also += ["pass fewer lrs or seeds"] if runs > 1 else []
+        also += ["pass fewer lrs or init_seeds"] if runs > 1 else []
         raise ValueError(f"epochs must be an int in [1, {most}] for this run; got {epochs}: "
                          f"{epochs * spe} steps ({spe} an epoch){each} would need "
                          f"{need / 2**30:.1f} GiB of per-step records (lr, momentum, loss: about "
@@ -325,10 +325,10 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
     return log.history()
 
 
-def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_SIZE,
+def sweep(model, data, *, lrs, init_seeds=None, epochs: int, batch_size: int = BATCH_SIZE,
           momentum=0.0, nesterov: bool = False, weight_decay: float = 0.0,
           schedule_unit: str = "step", plateau=None, seed: int = 0, diverge_factor: float = 1e3,
-          progress: bool = False):
+          progress: bool = False, seeds=checks.DEPRECATED):
     """Train one copy of ``model`` per entry of ``lrs``, all together; return their Histories.
 
     ``lrs`` is a sequence (a list, tuple or array; not a dict or set) of floats and/or
@@ -338,12 +338,14 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_
     the others go on. ``model`` is not modified. The other keywords are those of :func:`train`
     and apply to every member (a ``plateau`` is copied per member).
 
-    ``seeds``: ``None`` -- every member starts from ``model``'s parameters; the result is a list
-    with one History per ``lrs`` entry. A sequence of ints -- every (lr, seed) pair is a member,
-    initialised afresh with ``model.copy(seed=s)``; the result is nested,
-    ``result[i][j]`` for ``lrs[i]`` and ``seeds[j]``. The minibatch order is the same for all
-    members (it comes from ``seed``): seeds vary the initialisation only, so their spread
-    measures initialisation noise, not data-order noise (vary ``seed`` across calls for that).
+    ``init_seeds`` (the seeds of the initialisation): ``None`` -- every member starts from
+    ``model``'s parameters; the result is a list with one History per ``lrs`` entry. A sequence
+    of ints -- every (lr, init seed) pair is a member, initialised afresh with
+    ``model.copy(seed=s)``; the result is nested, ``result[i][j]`` for ``lrs[i]`` and
+    ``init_seeds[j]``. ``seed`` is, as in :func:`train`, the seed of the minibatch order, the
+    same for all members: init seeds vary the initialisation only, so their spread measures
+    initialisation noise, not data-order noise (vary ``seed`` across calls for that).
+    ``seeds`` is the deprecated old name of ``init_seeds``.
 
     >>> from lrcore.data import load_digits
     >>> from lrcore.models import SoftmaxRegression
@@ -351,15 +353,16 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_
     >>> hs = sweep(SoftmaxRegression(64, 10), data, lrs=[0.01, 0.1, 1.0, 1e4], epochs=2)
     >>> [f"{h.final_val_loss:.3f}" for h in hs], [h.diverged for h in hs]
     (['1.576', '0.393', '0.165', 'nan'], [False, False, False, True])
-    >>> grid = sweep(SoftmaxRegression(64, 10), data, lrs=[0.5], seeds=[0, 1, 2], epochs=1)
+    >>> grid = sweep(SoftmaxRegression(64, 10), data, lrs=[0.5], init_seeds=[0, 1, 2], epochs=1)
     >>> print(len(grid), len(grid[0]), np.round([h.final_val_loss for h in grid[0]], 3))
     1 3 [0.257 0.244 0.25 ]
     """
     lrs = checks.sequence("lrs", lrs, "a non-empty sequence of learning rates (floats or "
                                       "schedules)")
+    seeds = checks.renamed("seeds", seeds, "init_seeds", init_seeds, None)
     if seeds is not None:
-        seeds = checks.sequence("seeds", seeds, "None or a non-empty sequence of ints >= 0")
-        seeds = [checks.seed(f"seeds[{j}]", s_) for j, s_ in enumerate(seeds)]
+        seeds = checks.sequence("init_seeds", seeds, "None or a non-empty sequence of ints >= 0")
+        seeds = [checks.seed(f"init_seeds[{j}]", s_) for j, s_ in enumerate(seeds)]
     s = _setup(model, data, epochs=epochs, batch_size=batch_size, momentum=momentum,
                nesterov=nesterov, weight_decay=weight_decay, schedule_unit=schedule_unit,
                plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress,
