@@ -260,8 +260,9 @@ class StackedRuns:
         self.K, self.total = lr.shape
         self.n = n = data.n_train
         self.batch_size = batch_size
-        self.steps_per_epoch = spe = -(-n // batch_size)   # the last, partial batch is kept
-        self.epochs = -(-self.total // spe)
+        # the last, partial batch is kept
+        self.steps_per_epoch = steps_per_epoch = -(-n // batch_size)
+        self.epochs = -(-self.total // steps_per_epoch)
         self.batches = [slice(s, s + batch_size) for s in range(0, n, batch_size)]
         self.sizes = epoch_batch_sizes(n, batch_size)
         self.m = np.tile(self.sizes, self.epochs)[: self.total]  # m' of every step
@@ -328,11 +329,11 @@ class StackedRuns:
         """Minibatch SGD: each epoch a fresh order, an update per minibatch."""
         stack, P, xp = self.stack, self.P, self.xp
         work, kept, scale = self.work, self.kept, self.scale
-        spe, total = self.steps_per_epoch, self.total
+        steps_per_epoch, total = self.steps_per_epoch, self.total
         for epoch in range(self.epochs):
             order = xp.asarray(self.rng.permutation(self.n))    # a fresh order
             X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
-            first = epoch * spe
+            first = epoch * steps_per_epoch
             for k, batch in enumerate(self.batches[:total - first], start=first):
                 Xb, Tb = X[batch], T[:, batch]                  # a minibatch
                 Z, acts = stack.forward(Xb, work=work)          # forward
@@ -344,7 +345,7 @@ class StackedRuns:
                     return                                      # all diverged
             if kept and self._check(k, T):                      # check the rest
                 return
-            if k + 1 == first + spe:                            # a whole epoch:
+            if k + 1 == first + steps_per_epoch:                # a whole epoch:
                 self._end_epoch(epoch, k, bar)                  # validation
 
     def _update(self, P: list, G: list, k: int):

@@ -157,16 +157,17 @@ def _check_batch_size(batch_size, n_train: int) -> int:
                          f"smaller batch_size") from None
 
 
-def _check_record_size(epochs: int, spe: int, runs: int):
+def _check_record_size(epochs: int, steps_per_epoch: int, runs: int):
     """Refuse a run whose per-step records (see ``RECORD_BYTES``) would pass ``MAX_RECORD_BYTES``."""
-    need = epochs * spe * runs * RECORD_BYTES
+    need = epochs * steps_per_epoch * runs * RECORD_BYTES
     if need > MAX_RECORD_BYTES:
-        most = MAX_RECORD_BYTES // (spe * runs * RECORD_BYTES)
+        most = MAX_RECORD_BYTES // (steps_per_epoch * runs * RECORD_BYTES)
         each = f", for each of {runs} runs," if runs > 1 else ""
-        also = [] if spe == 1 else ["raise batch_size"]
+        also = [] if steps_per_epoch == 1 else ["raise batch_size"]
         also += ["pass fewer lrs or init_seeds"] if runs > 1 else []
         raise ValueError(f"epochs must be an int in [1, {most}] for this run; got {epochs}: "
-                         f"{epochs * spe} steps ({spe} an epoch){each} would need "
+                         f"{epochs * steps_per_epoch} steps ({steps_per_epoch} an epoch){each} "
+                         f"would need "
                          f"{need / 2**30:.1f} GiB of per-step records (lr, momentum, loss: about "
                          f"{RECORD_BYTES} bytes a step and run, allocated before the first step), "
                          f"more than the {MAX_RECORD_BYTES // 2**30} GiB allowed: reduce epochs"
@@ -206,28 +207,30 @@ def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay,
     seed = checks.seed("seed", seed)
     diverge_factor = checks.real("diverge_factor", diverge_factor, low=1, low_open=True, finite=False)
     progress = checks.flag("progress", progress)
-    spe = -(-data.n_train // batch_size)
-    total = epochs * spe
-    _check_record_size(epochs, spe, runs)
-    mu = _units(momentum, "momentum", epochs, spe, schedule_unit, low=0.0, high=1.0, high_open=True)
+    steps_per_epoch = -(-data.n_train // batch_size)
+    total = epochs * steps_per_epoch
+    _check_record_size(epochs, steps_per_epoch, runs)
+    mu = _units(momentum, "momentum", epochs, steps_per_epoch, schedule_unit, low=0.0, high=1.0,
+                high_open=True)
     if nesterov and (mu == 0).any():
         raise ValueError("nesterov=True needs momentum > 0")
     plain = not callable(momentum) and momentum == 0   # plain SGD: a sweep keeps no velocity
-    return dict(epochs=epochs, batch_size=batch_size, n=data.n_train, spe=spe, total=total,
+    return dict(epochs=epochs, batch_size=batch_size, n=data.n_train,
+                steps_per_epoch=steps_per_epoch, total=total,
                 mu=mu, plain=plain, unit=schedule_unit, seed=int(seed), lrs=lrs,
                 weight_decay=float(weight_decay), diverge_factor=float(diverge_factor))
 
 
-def _units(value, name, epochs, spe, unit, **limits) -> np.ndarray:
+def _units(value, name, epochs, steps_per_epoch, unit, **limits) -> np.ndarray:
     """A per-step table of ``value``; with ``unit="epoch"`` the schedule's k is the epoch index."""
     if unit == "epoch":
-        return np.repeat(checks.per_step(name, value, epochs, **limits), spe)
-    return checks.per_step(name, value, epochs * spe, **limits)
+        return np.repeat(checks.per_step(name, value, epochs, **limits), steps_per_epoch)
+    return checks.per_step(name, value, epochs * steps_per_epoch, **limits)
 
 
 def _lr_rows(s: dict) -> np.ndarray:
     """The table ``(K, steps)`` of the learning rates ``s["lrs"]`` checked by :func:`_setup`."""
-    rows = [_units(lr, name, s["epochs"], s["spe"], s["unit"], low=0.0, high=np.inf,
+    rows = [_units(lr, name, s["epochs"], s["steps_per_epoch"], s["unit"], low=0.0, high=np.inf,
                    high_open=True) for name, lr in s["lrs"].items()]
     return np.stack(rows)
 
