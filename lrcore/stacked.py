@@ -289,7 +289,8 @@ class StackedRuns:
         self.val_accuracy = np.full((self.K, self.epochs), np.nan)
         per_step = (self.total, self.K, 1, 1)                  # a number per step and member
         self.scale = xp.empty(per_step, dtype=dtype)           # ε_k/m' (momentum: 1/m')
-        self.eps = xp.empty(per_step, dtype=dtype) if mu is not None else None  # ε_k, momentum only
+        self.lr_steps = (xp.empty(per_step, dtype=dtype) if mu is not None
+                         else None)                            # ε_k, momentum only
         self.decay = (xp.empty(per_step, dtype=dtype) if mu is None and weight_decay
                       else None)                               # 1 − ε_k λ
         self._upload(0)
@@ -303,17 +304,17 @@ class StackedRuns:
         def put(table, values):  # values (steps, K, 1, 1)
             table[k0:] = self.xp.asarray(values.astype(self.dtype))
 
-        eps = np.nan_to_num(self.lr[:, k0:].T, nan=0.0)[:, :, None, None]  # (steps, K, 1, 1)
+        lr = np.nan_to_num(self.lr[:, k0:].T, nan=0.0)[:, :, None, None]  # ε_k: (steps, K, 1, 1)
         alive = (self.diverged_at < 0)[None, :, None, None]
         m = self.m[k0:, None, None, None]
         with np.errstate(over="ignore"):
             if self.mu is None:   # plain SGD: ε folded into the output gradient, so G = ε g
-                put(self.scale, eps / m)
+                put(self.scale, lr / m)
                 if self.decay is not None:
-                    put(self.decay, 1.0 - eps * self.weight_decay)
+                    put(self.decay, 1.0 - lr * self.weight_decay)
             else:                 # momentum: G = g, and ε in the update
                 put(self.scale, alive / m)
-                put(self.eps, eps)
+                put(self.lr_steps, lr)
 
     def run(self):
         """Run :meth:`_loop`; a diverging run computes inf/NaN, which is a result, not a warning.
@@ -358,13 +359,13 @@ class StackedRuns:
                     theta *= self.decay[k]
                 theta -= g                                  # g holds ε g already
             return
-        eps, mu, lam = self.eps[k], float(self.mu[k]), self.weight_decay
+        lr, mu, lam = self.lr_steps[k], float(self.mu[k]), self.weight_decay
         for theta, g, v in zip(P, G, self.velocity):
             if lam:
                 g += lam * theta
             v *= mu
             v += g
-            theta -= eps * (g + mu * v if self.nesterov else v)
+            theta -= lr * (g + mu * v if self.nesterov else v)
 
     def _record_losses(self, k0: int, T):
         """``losses[k0:]``: the minibatch losses of the steps since the last check, each the loss
