@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
+
 __all__ = [
     "Dataset",
     "load_digits",
@@ -108,11 +110,7 @@ def _class_labels(ytr: np.ndarray, yva: np.ndarray, n_classes):
     if n_classes is None:
         n_classes = top
     else:
-        if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-            raise TypeError(f"n_classes must be an int >= 2 or None; got {n_classes!r}")
-        n_classes = int(n_classes)
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be an int >= 2 or None; got {n_classes}")
+        n_classes = checks.integer("n_classes", n_classes, low=2, high=None)
         if top > n_classes:
             bad = "y_train" if ytr.max() >= n_classes else "y_val"
             raise ValueError(f"{bad} must hold integer class labels in [0, n_classes) "
@@ -266,32 +264,6 @@ def _rebuild(X_train, y_train, X_val, y_val, keywords) -> Dataset:
 # helpers shared by the loaders
 # --------------------------------------------------------------------------------------------
 
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed}")
-    return int(seed)
-
-
-def _as_float(value, name: str, accepted: str) -> float:
-    """``float(value)`` for a value already known to be real; an int beyond the float range is a
-    wrong value (ValueError naming ``name``), not an OverflowError."""
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be {accepted}; got an int beyond the float range") from None
-
-
-def _check_fraction(val_fraction, name: str = "val_fraction") -> float:
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a float in (0, 1); got {val_fraction!r}")
-    val_fraction = _as_float(val_fraction, name, "in (0, 1)")
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"{name} must be in (0, 1); got {val_fraction}")
-    return val_fraction
-
-
 def _stratified_split(y: np.ndarray, val_fraction: float, rng: np.random.Generator):
     """Indices ``(train, val)``: each class split in proportion, both splits shuffled.
 
@@ -385,8 +357,8 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     >>> np.bincount(ds.y_val).tolist()
     [36, 37, 35, 37, 36, 36, 36, 36, 35, 36]
     """
-    val_fraction = _check_fraction(val_fraction)
-    seed = _check_seed(seed)
+    val_fraction = checks.fraction("val_fraction", val_fraction)
+    seed = checks.seed("seed", seed)
     X, y = _read_digits(str(DIGITS_FILE), DIGITS_SHA256)
     rng = np.random.default_rng(seed)
     tr, va = _stratified_split(y, val_fraction, rng)
@@ -409,27 +381,6 @@ def load_digits(*, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
 # --------------------------------------------------------------------------------------------
 # synthetic tasks
 # --------------------------------------------------------------------------------------------
-
-def _check_int(value, name: str, low: int, low_from: str = "") -> int:
-    """``value`` as an int ``>= low``; ``low_from`` says where a bound set by another argument
-    comes from (e.g. ``"n_classes"``), so that the message names what the caller passed."""
-    accepted = f"an int >= {low}" + (f" ({low_from})" if low_from else "")
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be {accepted}; got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be {accepted}; got {value}")
-    return int(value)
-
-
-def _check_real(value, name: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number; got {value!r}")
-    accepted = f"a finite number {'> 0' if positive else '>= 0'}"
-    value = _as_float(value, name, accepted)
-    if not math.isfinite(value) or (value <= 0 if positive else value < 0):
-        raise ValueError(f"{name} must be {accepted}; got {value}")
-    return value
-
 
 def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int = 20,
                        lambda_max: float = 10.0, lambda_min: float = 0.1, noise: float = 0.5,
@@ -472,16 +423,16 @@ def make_least_squares(*, n_train: int = 512, n_val: int = 128, n_features: int 
     >>> print(f"{ds.info['lr_stability_limit']:.4f}")
     0.5000
     """
-    n_features = _check_int(n_features, "n_features", 1)
-    n_train = _check_int(n_train, "n_train", n_features + 1, "n_features + 1")
-    n_val = _check_int(n_val, "n_val", 1)
-    lambda_max = _check_real(lambda_max, "lambda_max", positive=True)
-    lambda_min = _check_real(lambda_min, "lambda_min", positive=True)
+    n_features = checks.integer("n_features", n_features, low=1)
+    n_train = checks.integer("n_train", n_train, low=n_features + 1, why="n_features + 1")
+    n_val = checks.integer("n_val", n_val, low=1)
+    lambda_max = checks.real("lambda_max", lambda_max, low=0, low_open=True)
+    lambda_min = checks.real("lambda_min", lambda_min, low=0, low_open=True)
     if lambda_min > lambda_max:
         raise ValueError(f"lambda_min must be <= lambda_max; got lambda_min={lambda_min}, "
                          f"lambda_max={lambda_max}")
-    noise = _check_real(noise, "noise", positive=False)
-    seed = _check_seed(seed)
+    noise = checks.real("noise", noise, low=0)
+    seed = checks.seed("seed", seed)
     rng = np.random.default_rng(seed)
 
     eig = np.geomspace(lambda_max, lambda_min, n_features)           # λ_1 ≥ … ≥ λ_d
@@ -542,12 +493,12 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
     >>> np.bincount(ds.y_train).tolist()
     [100, 100, 100]
     """
-    n_classes = _check_int(n_classes, "n_classes", 2)
-    n_train = _check_int(n_train, "n_train", n_classes, "n_classes")
-    n_val = _check_int(n_val, "n_val", 1)
-    turns = _check_real(turns, "turns", positive=True)
-    noise = _check_real(noise, "noise", positive=False)
-    seed = _check_seed(seed)
+    n_classes = checks.integer("n_classes", n_classes, low=2)
+    n_train = checks.integer("n_train", n_train, low=n_classes, why="n_classes")
+    n_val = checks.integer("n_val", n_val, low=1)
+    turns = checks.real("turns", turns, low=0, low_open=True)
+    noise = checks.real("noise", noise, low=0)
+    seed = checks.seed("seed", seed)
     rng = np.random.default_rng(seed)
 
     def draw(n):

@@ -62,22 +62,22 @@ class History:
         (``None``: plain SGD, zeros) and ``loss``, the per-epoch ``val_loss`` and
         ``val_accuracy``, the step it diverged at (or ``None``) and ``batch_sizes``, the sizes
         of an epoch's minibatches. Entries after a divergence become NaN (see the class)."""
-        epochs, spe = len(val_loss), len(batch_sizes)
+        epochs, steps_per_epoch = len(val_loss), len(batch_sizes)
         lr, loss = np.array(lr, dtype=np.float64), np.array(loss, dtype=np.float64)
         momentum = (np.zeros(len(lr)) if momentum is None
                     else np.array(momentum, dtype=np.float64))
         per_epoch = [np.array(a, dtype=np.float64) for a in (val_loss, val_accuracy)]
         weights = np.asarray(batch_sizes) / np.sum(batch_sizes)
-        train_loss = loss.reshape(epochs, spe) @ weights       # the mean loss per example
+        train_loss = loss.reshape(epochs, steps_per_epoch) @ weights   # the mean loss per example
         if diverged_at is not None:
             loss[diverged_at + 1:] = np.nan
             lr[diverged_at:] = momentum[diverged_at:] = np.nan
             for a in (train_loss, *per_epoch):
-                a[diverged_at // spe:] = np.nan
+                a[diverged_at // steps_per_epoch:] = np.nan
         return cls(lr=lr, momentum=momentum, loss=loss, train_loss=train_loss,
                    val_loss=per_epoch[0], val_accuracy=per_epoch[1],
                    diverged=diverged_at is not None, diverged_at=diverged_at, epochs=epochs,
-                   steps_per_epoch=spe)
+                   steps_per_epoch=steps_per_epoch)
 
     @property
     def steps(self) -> int:

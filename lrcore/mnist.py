@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Dataset, _check_fraction, _check_int, _check_seed, _sha256, _stratified_split
+from . import checks
+from .data import Dataset, _sha256, _stratified_split
 
 __all__ = ["read_idx", "load_mnist", "MNIST_CHECKSUMS", "MNIST_MIRRORS"]
 
@@ -39,12 +40,6 @@ _IDX_DTYPES = {
 
 #: The most dimensions a NumPy array can have (an IDX header may declare up to 255).
 _MAX_NDIM = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
-
-
-def _check_path(path, name: str) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike path; got {type(path).__name__}")
-    return Path(path)
 
 
 def read_idx(path) -> np.ndarray:
@@ -70,7 +65,7 @@ def read_idx(path) -> np.ndarray:
     >>> read_idx(path)
     array([7, 2, 1], dtype=uint8)
     """
-    p = _check_path(path, "path")
+    p = checks.path("path", path)
     with open(p, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
@@ -245,19 +240,14 @@ def load_mnist(folder, *, kind: str = "mnist", download: bool = False, verify: b
     pixels that are almost always 0 would otherwise be blown up by factors of hundreds, which
     would make the largest stable learning rate depend on a few stray pixels.
     """
-    folder = _check_path(folder, "folder")
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
-    if kind not in MNIST_CHECKSUMS:
-        raise ValueError(f"kind must be one of {sorted(MNIST_CHECKSUMS)}; got {kind!r}")
-    for name, flag in (("download", download), ("verify", verify)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool; got {flag!r}")
+    folder = checks.path("folder", folder)
+    kind = checks.choice("kind", kind, sorted(MNIST_CHECKSUMS))
+    download, verify = checks.flag("download", download), checks.flag("verify", verify)
     if val_fraction is not None:
-        val_fraction = _check_fraction(val_fraction)
+        val_fraction = checks.fraction("val_fraction", val_fraction)
     if limit is not None:
-        limit = _check_int(limit, "limit", 1)
-    seed = _check_seed(seed)
+        limit = checks.integer("limit", limit, low=1)
+    seed = checks.seed("seed", seed)
     checksums = MNIST_CHECKSUMS[kind] if checksums is None else _check_checksums(checksums)
     mirrors = MNIST_MIRRORS[kind] if mirrors is None else _check_mirrors(mirrors)
 

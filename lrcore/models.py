@@ -39,29 +39,10 @@ import reprlib
 
 import numpy as np
 
+from . import checks
 from .backend import DEFAULT_DTYPE, get_backend, to_numpy
 
 __all__ = ["DenseModel", "SoftmaxRegression", "MLP", "LinearRegression"]
-
-def _check_size(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value}")
-    return int(value)
-
-
-def _check_dtype(dtype) -> np.dtype:
-    accepted = "float32 or float64 (np.float32, np.float64 or their names)"
-    try:
-        dtype_ = np.dtype(dtype)
-    except TypeError:  # not a dtype at all: a name NumPy does not know is a wrong value
-        raise (ValueError if isinstance(dtype, str) else TypeError)(
-            f"dtype must be {accepted}; got {dtype!r}") from None
-    if dtype_ not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be {accepted}; got {dtype_}")
-    return dtype_
-
 
 def _as_array(xp, a, name: str, rule: str, kinds: str):
     """``a`` as an array of ``xp`` with a dtype of ``kinds`` (NumPy's ``dtype.kind`` letters: ``"iu"``
@@ -109,9 +90,9 @@ class DenseModel:
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least the input and output widths; "
                              f"got {list(sizes)}")
-        self.sizes = tuple(_check_size(s, f"sizes[{i}]") for i, s in enumerate(sizes))
-        self.seed = _check_size(seed, "seed", 0)
-        self.dtype = _check_dtype(dtype)
+        self.sizes = tuple(checks.integer(f"sizes[{i}]", s, low=1) for i, s in enumerate(sizes))
+        self.seed = checks.seed("seed", seed)
+        self.dtype = checks.float_dtype("dtype", dtype)
         self.xp = get_backend(backend)
         self.theta = self._initial_theta(self.seed)
 
@@ -169,7 +150,7 @@ class DenseModel:
         if seed is None:
             new.theta = [t.copy() for t in self.theta]
         else:
-            new.seed = _check_size(seed, "seed", 0)
+            new.seed = checks.seed("seed", seed)
             new.theta = new._initial_theta(new.seed)
         return new
 
@@ -358,8 +339,8 @@ class SoftmaxRegression(_Classifier):
 
     def __init__(self, n_in: int, n_classes: int, *, seed: int = 0, backend=None,
                  dtype=DEFAULT_DTYPE):
-        n_in = _check_size(n_in, "n_in")
-        n_classes = _check_size(n_classes, "n_classes", 2)
+        n_in = checks.integer("n_in", n_in, low=1)
+        n_classes = checks.integer("n_classes", n_classes, low=2)
         super().__init__([n_in, n_classes], seed=seed, backend=backend, dtype=dtype)
 
 
@@ -401,8 +382,8 @@ class LinearRegression(DenseModel):
 
     def __init__(self, n_in: int, n_out: int = 1, *, seed: int = 0, backend=None,
                  dtype=DEFAULT_DTYPE):
-        n_in = _check_size(n_in, "n_in")
-        n_out = _check_size(n_out, "n_out")
+        n_in = checks.integer("n_in", n_in, low=1)
+        n_out = checks.integer("n_out", n_out, low=1)
         super().__init__([n_in, n_out], seed=seed, backend=backend, dtype=dtype)
 
     def _output_loss(self, Z, y):

@@ -4,7 +4,7 @@ Every other schedule in :mod:`lrcore.schedules` is a pure function of the step `
 decides the learning rate of the next epoch from the metrics seen so far (a validation loss,
 usually), so it is an object with a state: ``lr``, the best metric, the count of epochs without
 an improvement and of the cooldown still to run.  ``train`` and ``sweep`` take it as
-``plateau=`` and step it once per epoch; it checks its arguments with the same helpers as the
+``plateau=`` and step it once per epoch; it checks its arguments with :mod:`lrcore.checks`, as the
 schedules, so a bad one raises the same error with the same wording.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .schedules import _choice, _integer, _real
+from . import checks
 
 __all__ = ["ReduceLROnPlateau"]
 
@@ -54,15 +54,15 @@ class ReduceLROnPlateau:
 
     def __init__(self, lr0, *, factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, lr_min=0.0, mode="min", eps=1e-8):
-        self.lr0 = _real("lr0", lr0, low=0, low_open=True)
-        self.factor = _real("factor", factor, low=0, high=1, low_open=True, high_open=True)
-        self.patience = _integer("patience", patience, minimum=0)
-        self.threshold = _real("threshold", threshold, low=0)
-        self.threshold_mode = _choice("threshold_mode", threshold_mode, ("rel", "abs"))
-        self.cooldown = _integer("cooldown", cooldown, minimum=0)
-        self.lr_min = _real("lr_min", lr_min, low=0)
-        self.mode = _choice("mode", mode, ("min", "max"))
-        self.eps = _real("eps", eps, low=0)
+        self.lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+        self.factor = checks.real("factor", factor, low=0, high=1, low_open=True, high_open=True)
+        self.patience = checks.integer("patience", patience, low=0)
+        self.threshold = checks.real("threshold", threshold, low=0)
+        self.threshold_mode = checks.choice("threshold_mode", threshold_mode, ("rel", "abs"))
+        self.cooldown = checks.integer("cooldown", cooldown, low=0)
+        self.lr_min = checks.real("lr_min", lr_min, low=0)
+        self.mode = checks.choice("mode", mode, ("min", "max"))
+        self.eps = checks.real("eps", eps, low=0)
         self.lr = self.lr0  # ε, the LR in force
         self.best = math.inf if self.mode == "min" else -math.inf  # no finite metric yet
         self.num_bad_epochs = 0  # consecutive metrics that were not an improvement
@@ -88,18 +88,15 @@ class ReduceLROnPlateau:
     def step(self, metric) -> float:
         """Record the metric of the epoch just finished; return the LR for the next epoch."""
         if isinstance(metric, (str, bytes, bool, np.bool_)):
-            raise TypeError(f"metric must be a real number, got {metric!r}")
+            raise checks.fail(TypeError, "metric", "a real number", repr(metric))
         try:
             current = float(metric)
         except (TypeError, ValueError):
-            raise TypeError(
-                f"metric must be a real number, got {metric!r} ({type(metric).__name__})"
-            ) from None
+            raise checks.fail(TypeError, "metric", "a real number",
+                              f"{metric!r} ({type(metric).__name__})") from None
         except OverflowError:  # an int (or Fraction) beyond the float range, e.g. 10**400
-            raise ValueError(
-                "metric must be a real number within the float range (|metric| <= 1.8e308), "
-                f"got {repr(metric)[:20]}... ({type(metric).__name__}, too large for a float)"
-            ) from None
+            raise checks.fail(ValueError, "metric", "a real number in the float range "
+                              "(|metric| <= 1.8e308)", "a number beyond the float range") from None
         self.last_epoch += 1
         if not math.isfinite(current):
             self.n_nonfinite += 1
@@ -136,9 +133,8 @@ class ReduceLROnPlateau:
         nothing changes and the error names the offending key.
         """
         if not isinstance(state, Mapping):
-            raise TypeError(
-                f"state must be a dict from state_dict(), got {state!r} ({type(state).__name__})"
-            )
+            raise checks.fail(TypeError, "state", "a dict from state_dict()",
+                              f"{state!r} ({type(state).__name__})")
         keys = self._fields + self._state
         missing = [n for n in keys if n not in state]
         if missing:
@@ -147,11 +143,11 @@ class ReduceLROnPlateau:
         if unknown:
             raise ValueError(f"state has unknown keys {unknown}; the keys are {list(keys)}")
         fresh = ReduceLROnPlateau(**{n: state[n] for n in self._fields})  # validates
-        fresh.lr = _real("lr", state["lr"], low=0)
+        fresh.lr = checks.real("lr", state["lr"], low=0)
         if state["best"] is not None:
-            fresh.best = _real("best", state["best"])
+            fresh.best = checks.real("best", state["best"])
         for name in ("num_bad_epochs", "cooldown_counter", "n_nonfinite", "last_epoch"):
-            setattr(fresh, name, _integer(name, state[name], minimum=0))
+            setattr(fresh, name, checks.integer(name, state[name], low=0))
         fresh._check_reachable(state)
         self.__dict__.update(fresh.__dict__)  # all or nothing
 
@@ -174,5 +170,5 @@ class ReduceLROnPlateau:
         for key, holds, rule in rules:
             if not holds:
                 raise ValueError(
-                    f"{key} must be {rule} in a state that step() can reach, got {state[key]!r}"
+                    f"{key} must be {rule} in a state that step() can reach; got {state[key]!r}"
                 )

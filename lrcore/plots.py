@@ -158,7 +158,7 @@ def plot_mean_history(histories: Sequence, *, ax=None, metric: str = "val_loss",
     """The mean of ``metric`` over several runs (e.g. seeds) as a line, ±1 standard deviation as a band.
 
     ``histories`` are runs of one configuration with equally long records (a row of
-    ``sweep(..., seeds=...)``). The standard deviation is the sample one (``ddof=1``; 0 for a
+    ``sweep(..., init_seeds=...)``). The standard deviation is the sample one (``ddof=1``; 0 for a
     single run). A diverged run is NaN from where it stopped: each point averages the runs that
     are still finite there, and a point where none is finite is not drawn. The axes are those
     of :func:`plot_history`.

@@ -15,9 +15,9 @@ Conventions (those of the schedule contract the project follows, restated here):
   bias-corrected EMA of the losses, :math:`s_k`, rises too far above its best value so far
   :math:`s^*` (``"diverged"``; the step that triggered it is the last one recorded):
 
-  .. math:: s_k - s^* > (\text{diverge} - 1)\,|s^*| ,
+  .. math:: s_k - s^* > (\text{diverge\_factor} - 1)\,|s^*| ,
 
-  i.e. :math:`s_k > \text{diverge}·s^*` for a positive loss, and the same distance above
+  i.e. :math:`s_k > \text{diverge\_factor}·s^*` for a positive loss, and the same distance above
   :math:`s^*` when losses are negative. (The EMA is causal, so it can be checked as the run
   goes; the divergence check runs every 8 steps, the steps after a stop are discarded.)
 * The caller's model is never written: the run trains a copy of its parameters
@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,8 @@ from .models import DenseModel
 from .plots import plot_range_test
 from .schedules import exponential_range, linear_range
 from .stacked import StackedModel, StackedRuns
-from .training import MAX_RECORD_BYTES, RECORD_BYTES, _check_int, _is_real, _setup
+from . import checks
+from .training import MAX_RECORD_BYTES, RECORD_BYTES, _setup
 
 __all__ = ["RangeTest", "range_test", "centred_smooth", "ema_smooth", "smoothed_diverged",
            "valley_index", "SUGGESTIONS"]
@@ -96,8 +98,7 @@ def ema_smooth(losses, beta: float = 0.98) -> np.ndarray:
     [1.     1.     2.7143]
     """
     losses = np.asarray(losses, dtype=np.float64)
-    if not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1); got {beta}")
+    beta = checks.real("beta", beta, low=0, high=1, high_open=True)
     out, avg = np.empty_like(losses), 0.0
     for k, x in enumerate(losses):
         avg = beta * avg + (1 - beta) * x
@@ -125,7 +126,7 @@ def centred_smooth(lrs, losses, *, window: float = 0.1, span: float | None = Non
     if x.size == 0:
         return y.copy()
     if np.any(np.diff(x) <= 0):
-        raise ValueError("lrs must be strictly increasing")
+        raise checks.fail(ValueError, "lrs", "strictly increasing", "a step down")
     span = (x[-1] - x[0]) if span is None else span
     half = window * span / 2
     x = x - x.mean()                                   # centre, for accurate sums of squares
@@ -147,25 +148,28 @@ def centred_smooth(lrs, losses, *, window: float = 0.1, span: float | None = Non
     return a + b * x
 
 
-def smoothed_diverged(s: float, best: float, *, diverge: float) -> bool:
-    r"""The range test's stopping rule: :math:`s - s^* > (\text{diverge} - 1)|s^*|`.
+def smoothed_diverged(s: float, best: float, *, diverge_factor: float = 4.0,
+                      diverge=checks.DEPRECATED) -> bool:
+    r"""The range test's stopping rule: :math:`s - s^* > (\text{diverge\_factor} - 1)|s^*|`.
 
-    For a positive best value this is ``s > diverge * best``; it also works when losses are
-    negative (the same distance above the best), where ``s > diverge * best`` would stop at once.
+    For a positive best value this is ``s > diverge_factor * best``; it also works when losses
+    are negative (the same distance above the best), where ``s > diverge_factor * best`` would
+    stop at once. ``diverge`` is the deprecated old name of ``diverge_factor``.
 
-    >>> smoothed_diverged(4.5, 1.0, diverge=4.0), smoothed_diverged(3.5, 1.0, diverge=4.0)
+    >>> smoothed_diverged(4.5, 1.0, diverge_factor=4.0), smoothed_diverged(3.5, 1.0)
     (True, False)
-    >>> smoothed_diverged(-1.0, -2.0, diverge=4.0), smoothed_diverged(4.5, -2.0, diverge=4.0)
+    >>> smoothed_diverged(-1.0, -2.0), smoothed_diverged(4.5, -2.0)
     (False, True)
     """
-    return bool(s - best > (diverge - 1.0) * abs(best))
+    diverge_factor = checks.renamed("diverge", diverge, "diverge_factor", diverge_factor, 4.0)
+    return bool(s - best > (diverge_factor - 1.0) * abs(best))
 
 
 class _SmoothedLimit:
     """The stopping rule as the engine applies it: EMA of the losses, checked point by point."""
 
-    def __init__(self, diverge: float, beta: float):
-        self.diverge, self.beta = diverge, beta
+    def __init__(self, diverge_factor: float, beta: float):
+        self.diverge_factor, self.beta = diverge_factor, beta
         self.avg, self.best, self.reason = 0.0, math.inf, None
 
     def __call__(self, k0: int, losses: np.ndarray) -> np.ndarray:
@@ -176,7 +180,7 @@ class _SmoothedLimit:
                 return np.array([k])
             self.avg = self.beta * self.avg + (1 - self.beta) * x
             s = self.avg / (1 - self.beta ** (k + 1))
-            if k > 0 and smoothed_diverged(s, self.best, diverge=self.diverge):
+            if k > 0 and smoothed_diverged(s, self.best, diverge_factor=self.diverge_factor):
                 self.reason = "diverged"
                 return np.array([k])
             self.best = min(self.best, s)
@@ -280,9 +284,16 @@ class RangeTest:
     lr_end: float
     steps: int
     window: float = 0.1
-    diverge: float = 4.0
+    diverge_factor: float = 4.0
     mode: str = "exp"
     suggestion_note: str = ""
+
+    @property
+    def diverge(self) -> float:
+        """Deprecated: the old name of :attr:`diverge_factor`."""
+        warnings.warn("RangeTest.diverge is deprecated, use RangeTest.diverge_factor",
+                      DeprecationWarning, stacklevel=2)
+        return self.diverge_factor
 
     @property
     def suggestion(self) -> float:
@@ -306,17 +317,19 @@ class RangeTest:
 # --------------------------------------------------------------------------------------------
 
 def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, steps: int = 100,
-               batch_size: int = 32, mode: str = "exp", diverge: float = 4.0, seed: int = 0,
-               suggest: str = "minimum", window: float = 0.1, beta: float = 0.98,
-               momentum: float = 0.0, weight_decay: float = 0.0) -> RangeTest:
+               batch_size: int = 32, mode: str = "exp", diverge_factor: float = 4.0,
+               seed: int = 0, suggest: str = "minimum", window: float = 0.1, beta: float = 0.98,
+               momentum: float = 0.0, weight_decay: float = 0.0,
+               diverge=checks.DEPRECATED) -> RangeTest:
     """Run an LR range test on a copy of ``model`` with ``data``; ``model`` is not modified.
 
     ``steps`` updates (at least 3, the fewest a suggestion can be read from) with ``lr(k)`` from
     ``exponential_range(lr_start, lr_end, steps=steps)`` (``mode="exp"``) or ``linear_range``
     (``"linear"``); minibatches as in :func:`lrcore.training.train` (a fresh permutation from
     ``seed`` each epoch); plain SGD unless ``momentum``/``weight_decay`` are given.
-    ``diverge``: the stopping factor (> 1). ``window``: width of the centred smoother, as a
-    fraction of the decades swept. ``beta``: the EMA of the stopping rule. ``suggest``: which of ``"steepest"``, ``"minimum"``, ``"valley"``
+    ``diverge_factor``: the stopping factor (> 1), ``diverge`` its deprecated old name.
+    ``window``: width of the centred smoother, as a fraction of the decades swept. ``beta``: the
+    EMA of the stopping rule. ``suggest``: which of ``"steepest"``, ``"minimum"``, ``"valley"``
     is ``suggestion``. See the module docstring for the conventions.
 
     Threads: ``model`` is only read (copied) at the start, and the test touches no global state
@@ -336,29 +349,24 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     if not isinstance(model, DenseModel):
         raise TypeError(f"model must be an lrcore model (SoftmaxRegression, MLP, "
                         f"LinearRegression); got {type(model).__name__}")
-    if mode not in ("exp", "linear"):
-        raise ValueError(f"mode must be 'exp' or 'linear'; got {mode!r}")
-    if suggest not in SUGGESTIONS:
-        raise ValueError(f"suggest must be one of {', '.join(map(repr, SUGGESTIONS))}; "
-                         f"got {suggest!r}")
-    if not _is_real(diverge) or not diverge > 1:
-        raise ValueError(f"diverge must be a number > 1; got {diverge!r}")
-    if not _is_real(window) or not 0 < window <= 1:
-        raise ValueError(f"window must be in (0, 1] (a fraction of the decades swept); "
-                         f"got {window!r}")
-    if not _is_real(beta) or not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1); got {beta!r}")
-    if not _is_real(momentum) or not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be a float in [0, 1); got {momentum!r}")
+    mode = checks.choice("mode", mode, ("exp", "linear"))
+    suggest = checks.choice("suggest", suggest, SUGGESTIONS)
+    diverge_factor = checks.renamed("diverge", diverge, "diverge_factor", diverge_factor, 4.0)
+    diverge_factor = checks.real("diverge_factor", diverge_factor, low=1, low_open=True,
+                                 finite=False)
+    window = checks.real("window", window, low=0, high=1, low_open=True,
+                         what="a fraction of the decades swept")
+    beta = checks.real("beta", beta, low=0, high=1, high_open=True)
+    momentum = checks.real("momentum", momentum, low=0, high=1, high_open=True)
     # at most what train records in its memory limit (the table of rates comes first)
-    steps = _check_int(steps, "steps", _MIN_STEPS, MAX_RECORD_BYTES // RECORD_BYTES)
+    steps = checks.integer("steps", steps, low=_MIN_STEPS, high=MAX_RECORD_BYTES // RECORD_BYTES)
     schedule = (exponential_range if mode == "exp" else linear_range)(lr_start, lr_end, steps=steps)
     lrs = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
     s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,
                weight_decay=weight_decay, schedule_unit="step", plateau=None, seed=seed,
                diverge_factor=2.0, progress=False)   # checks the arguments the run shares with train
     mu = None if momentum == 0 else np.full(steps, float(momentum))
-    rule = _SmoothedLimit(float(diverge), float(beta))
+    rule = _SmoothedLimit(diverge_factor, float(beta))
 
     trial = StackedModel.copies(model, 1)   # the run trains a copy: the model is only read
     engine = StackedRuns(trial, data, lrs[None], mu, batch_size=s["batch_size"],
@@ -379,4 +387,4 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
                      suggestions=suggestions, suggest=suggest,
                      stop_reason=rule.reason or "completed", lr_start=float(lr_start),
                      lr_end=float(lr_end), steps=steps, window=float(window),
-                     diverge=float(diverge), mode=mode, suggestion_note=note)
+                     diverge_factor=diverge_factor, mode=mode, suggestion_note=note)

@@ -32,8 +32,9 @@ Conventions shared by every schedule:
   ``AxisError`` is both a ``ValueError`` and an ``IndexError``.
 - Bad hyper-parameters raise ``ValueError`` (``TypeError`` for a wrong type) whose message names
   the parameter and the accepted range, e.g.
-  ``ValueError: every must be a positive integer (>= 1), got 0``.  Integer hyper-parameters
-  (``every``, ``until``, ``period``, ``mult``...) are at most ``2**63 - 1``, the last step.
+  ``ValueError: every must be an int >= 1; got 0`` (the checks of :mod:`lrcore.checks`).
+  Integer hyper-parameters (``every``, ``until``, ``period``, ``mult``...) are at most
+  ``2**63 - 1``, the last step.
 - ``warmup`` and ``join`` accept any callable of ``k`` as a child; what a callable that is not
   an lrcore schedule returns is checked when it is evaluated (a finite number >= 0).
 - ``repr`` shows the call that rebuilds the schedule, defaults included:
@@ -43,10 +44,12 @@ Conventions shared by every schedule:
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
+
+from . import checks
+from .checks import MAX_STEP, NotIntegerError
 
 __all__ = [
     "NotIntegerError",
@@ -82,132 +85,27 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class NotIntegerError(TypeError, ValueError):
-    """A float or a bool where an integer (a step, ``every``, ``until``...) is required.
-
-    Both a ``TypeError`` and a ``ValueError``: ``2.5`` has the wrong type *and* is not an
-    integer value.
-    """
-
-
 # --------------------------------------------------------------------------------------------
-# Validation helpers: called by the constructors only, never by __call__.
+# Arguments are checked by lrcore.checks, called by the constructors only, never by __call__.
 # --------------------------------------------------------------------------------------------
-
-def _interval(low, high, low_open, high_open) -> str:
-    """Human-readable accepted range: `` in (0, 1]``, `` > 0``, `` >= 0`` or nothing."""
-    if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-    if low is not None:
-        return f" {'>' if low_open else '>='} {low:g}"
-    return ""
-
-
-def _real(name, value, *, low=None, high=None, low_open=False, high_open=False) -> float:
-    """Check that ``value`` is a finite real number in the given range; return it as float."""
-    accepted = _interval(low, high, low_open, high_open)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number{accepted}, got {value!r} ({type(value).__name__})"
-        )
-    x = float(value)
-    ok = math.isfinite(x)
-    if ok and low is not None:
-        ok = x > low if low_open else x >= low
-    if ok and high is not None:
-        ok = x < high if high_open else x <= high
-    if not ok:
-        raise ValueError(f"{name} must be a finite number{accepted}, got {value!r}")
-    return x
-
-
-_INT_WORDS = {0: "a non-negative integer (>= 0)", 1: "a positive integer (>= 1)"}
-_MAX_STEP = np.iinfo(np.int64).max  # steps are int64: k <= 2**63 - 1
-
-
-def _integer(name, value, *, minimum=1) -> int:
-    """Check that ``value`` is an integer (not a bool, not a float) in [minimum, 2**63 - 1].
-
-    The upper end is the last step ``k`` can reach: a count of steps beyond it (``every``,
-    ``period``...) would not fit the int64 arithmetic of the closed forms.
-    """
-    words = _INT_WORDS.get(minimum, f"an integer >= {minimum}")
-    if isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
-    ):
-        raise NotIntegerError(f"{name} must be {words}, got {value!r} ({type(value).__name__})")
-    if not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be {words}, got {value!r} ({type(value).__name__})")
-    n = int(value)
-    if n < minimum:
-        raise ValueError(f"{name} must be {words}, got {n}")
-    if n > _MAX_STEP:
-        raise ValueError(f"{name} must be an integer in [{minimum}, 2**63 - 1], got {n}")
-    return n
-
-
-def _choice(name, value, options) -> str:
-    if not isinstance(value, str) or value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
-    return value
-
-
-def _flag(name, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
-
-
-def _increasing(name, values, *, minimum) -> tuple[int, ...]:
-    """A strictly increasing sequence of integers >= minimum, as a tuple."""
-    words = "non-negative" if minimum == 0 else "positive"
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-        raise TypeError(
-            f"{name} must be a sequence of strictly increasing {words} integers, "
-            f"got {values!r} ({type(values).__name__})"
-        )
-    out = tuple(_integer(name, v, minimum=minimum) for v in values)
-    if any(b <= a for a, b in zip(out, out[1:])):
-        raise ValueError(
-            f"{name} must be strictly increasing {words} integers "
-            f"(sorted, no duplicates), got {list(out)}"
-        )
-    return out
-
-
-def _schedule_arg(name, value) -> Callable:
-    if not callable(value):
-        raise TypeError(
-            f"{name} must be a schedule (a callable of the step k), "
-            f"got {value!r} ({type(value).__name__})"
-        )
-    return value
-
 
 def _steps(k):
     """Validate a step argument: return an int or an int64 array, each step in [0, 2**63 - 1]."""
+    accepted = "an int >= 0 or an array of them"
     if isinstance(k, (bool, np.bool_)):
-        raise NotIntegerError(f"k must be an integer step (>= 0) or an integer array, got {k!r}")
-    if isinstance(k, int) and k < 0:
-        raise ValueError(f"k must be a non-negative step (>= 0), got {k}")
-    if isinstance(k, int) and k > _MAX_STEP:
-        raise ValueError(f"k must be a step in [0, 2**63 - 1], got {k}")
+        raise checks.fail(NotIntegerError, "k", accepted, repr(k))
+    if isinstance(k, int):
+        return checks.integer("k", k, low=0)
     arr = np.asarray(k)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind in "fcb":
-            raise NotIntegerError(
-                "k must be an integer step (>= 0) or an integer array, "
-                f"got {arr.dtype} {k!r}; steps are counted, use int(k) or k.astype(int)"
-            )
-        raise TypeError(
-            "k must be an integer step (>= 0) or an integer array, "
-            f"got {k!r} ({type(k).__name__})"
-        )
+            raise checks.fail(NotIntegerError, "k", accepted, f"{arr.dtype} {k!r}; steps are "
+                              "counted, use int(k) or k.astype(int)")
+        raise checks.fail(TypeError, "k", accepted, f"{k!r} ({type(k).__name__})")
     if arr.size and arr.min() < 0:
-        raise ValueError(f"k must be a non-negative step (>= 0), got {arr.min()}")
-    if arr.size and arr.dtype.kind == "u" and arr.max() > _MAX_STEP:  # would wrap in int64
-        raise ValueError(f"k must be a step in [0, 2**63 - 1], got {arr.max()}")
+        raise checks.fail(ValueError, "k", accepted, arr.min())
+    if arr.size and arr.dtype.kind == "u" and arr.max() > MAX_STEP:  # would wrap in int64
+        raise checks.fail(ValueError, "k", "an int in [0, 2**63 - 1] or an array of them", arr.max())
     if arr.ndim == 0:
         return int(arr)
     return arr.astype(np.int64, copy=False)
@@ -299,30 +197,14 @@ def _evaluate(schedule, k, name):
     except Exception:  # a scalar-only callable
         out = None
     if out is None or out.shape not in (k.shape, ()) or out.dtype.kind not in "iuf":
-        out = np.array([_returned_number(schedule(int(i)), name, i) for i in k])
+        out = np.array([checks.returned_number(name, schedule(int(i)), int(i)) for i in k])
     out = np.broadcast_to(out.astype(np.float64, copy=False), k.shape)
     bad = ~np.isfinite(out) | (out < 0)
     if bad.any():
         i = int(np.argmax(bad))  # the first offending step
-        raise ValueError(
-            f"{name} returned {float(out[i])!r} at k = {int(k[i])}; "
-            "a learning rate must be finite and >= 0"
-        )
+        raise checks.fail(ValueError, f"{name}(k)", "a real number >= 0 at every step",
+                          f"{float(out[i])!r} at k = {int(k[i])}")
     return out
-
-
-def _returned_number(value, name, k) -> float:
-    """``float(value)``, or a TypeError naming the child ``name`` that returned it at step k."""
-    try:
-        number = None if isinstance(value, (str, bytes)) else float(value)  # not float("0.1")
-    except (TypeError, ValueError):
-        number = None
-    if number is None:
-        raise TypeError(
-            f"{name} returned {value!r} ({type(value).__name__}) at k = {int(k)}; "
-            "a learning rate must be a real number"
-        )
-    return number
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,7 +223,7 @@ def constant(lr) -> Schedule:
     >>> lr([0, 1, 2])
     array([0.1, 0.1, 0.1])
     """
-    lr = _real("lr", lr, low=0, low_open=True)
+    lr = checks.real("lr", lr, low=0, low_open=True)
     return Schedule(lambda k: np.full(k.shape, lr), "constant", lr=lr)  # ε_k = ε
 
 
@@ -358,9 +240,9 @@ def step_decay(lr0, *, factor, every) -> Schedule:
     >>> lr
     step_decay(lr0=0.1, factor=0.5, every=10)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    factor = _real("factor", factor, low=0, high=1, low_open=True)
-    every = _integer("every", every)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    factor = checks.real("factor", factor, low=0, high=1, low_open=True)
+    every = checks.integer("every", every, low=1)
 
     def lr(k):
         return lr0 * factor ** (k // every)  # ε_k = ε_0 α^⌊k/N⌋
@@ -378,9 +260,9 @@ def multistep_decay(lr0, *, milestones, factor) -> Schedule:
     >>> round(lr(29), 6), round(lr(30), 6), round(lr(80), 6)
     (0.1, 0.01, 0.001)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    milestones = _increasing("milestones", milestones, minimum=0)
-    factor = _real("factor", factor, low=0, high=1, low_open=True)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    milestones = checks.increasing("milestones", milestones, low=0)
+    factor = checks.real("factor", factor, low=0, high=1, low_open=True)
 
     def lr(k):
         passed = np.searchsorted(milestones, k, side="right")  # #{m ∈ milestones : m ≤ k}
@@ -401,10 +283,10 @@ def exponential_decay(lr0, *, factor, every=1, staircase=False) -> Schedule:
     >>> round(lr(5), 6), round(lr(10), 6)
     (0.070711, 0.05)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    factor = _real("factor", factor, low=0, high=1, low_open=True)
-    every = _integer("every", every)
-    staircase = _flag("staircase", staircase)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    factor = checks.real("factor", factor, low=0, high=1, low_open=True)
+    every = checks.integer("every", every, low=1)
+    staircase = checks.flag("staircase", staircase)
 
     def lr(k):
         p = np.floor(k / every) if staircase else k / every  # ⌊k/N⌋ or k/N
@@ -429,9 +311,9 @@ def linear_decay(lr0, *, lr_end, until) -> Schedule:
     >>> round(lr(50), 6), round(lr(100), 6), round(lr(1000), 6)
     (0.055, 0.01, 0.01)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    lr_end = _real("lr_end", lr_end, low=0)
-    until = _integer("until", until)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    lr_end = checks.real("lr_end", lr_end, low=0)
+    until = checks.integer("until", until, low=1)
 
     def lr(k):
         a = np.minimum(k, until) / until  # α = min(k, τ)/τ
@@ -451,10 +333,10 @@ def polynomial_decay(lr0, *, until, power=1.0, lr_end=0.0) -> Schedule:
     >>> round(lr(50), 6), lr(100), lr(200)
     (0.025, 0.0, 0.0)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    until = _integer("until", until)
-    power = _real("power", power, low=0, low_open=True)
-    lr_end = _real("lr_end", lr_end, low=0)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    until = checks.integer("until", until, low=1)
+    power = checks.real("power", power, low=0, low_open=True)
+    lr_end = checks.real("lr_end", lr_end, low=0)
 
     def lr(k):
         a = np.minimum(k, until) / until  # α = min(k, τ)/τ
@@ -473,10 +355,10 @@ def inverse_time_decay(lr0, *, rate, every=1, staircase=False) -> Schedule:
     >>> round(lr(10), 6), round(lr(20), 6)
     (0.066667, 0.05)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    rate = _real("rate", rate, low=0)
-    every = _integer("every", every)
-    staircase = _flag("staircase", staircase)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    rate = checks.real("rate", rate, low=0)
+    every = checks.integer("every", every, low=1)
+    staircase = checks.flag("staircase", staircase)
 
     def lr(k):
         p = np.floor(k / every) if staircase else k / every  # ⌊k/N⌋ or k/N
@@ -498,9 +380,9 @@ def cosine_decay(lr0, *, until, lr_end=0.0) -> Schedule:
     >>> round(lr(0), 6), round(lr(50), 6), round(lr(100), 6), round(lr(500), 6)
     (0.1, 0.055, 0.01, 0.01)
     """
-    lr0 = _real("lr0", lr0, low=0, low_open=True)
-    until = _integer("until", until)
-    lr_end = _real("lr_end", lr_end, low=0)
+    lr0 = checks.real("lr0", lr0, low=0, low_open=True)
+    until = checks.integer("until", until, low=1)
+    lr_end = checks.real("lr_end", lr_end, low=0)
 
     def lr(k):
         t = np.minimum(k, until)  # hold ε_τ after τ
@@ -528,15 +410,15 @@ def cosine_restarts(lr_max, *, period, mult=1, lr_min=0.0) -> Schedule:
     >>> round(lr(5), 6), lr(10), round(lr(20), 6), lr(30)
     (0.05, 0.1, 0.05, 0.1)
     """
-    lr_max = _real("lr_max", lr_max, low=0, low_open=True)
-    lr_min = _real("lr_min", lr_min, low=0)
+    lr_max = checks.real("lr_max", lr_max, low=0, low_open=True)
+    lr_min = checks.real("lr_min", lr_min, low=0)
     if lr_max < lr_min:
-        raise ValueError(f"lr_max must be >= lr_min, got lr_max={lr_max!r} < lr_min={lr_min!r}")
-    period, mult = _integer("period", period), _integer("mult", mult)
+        raise ValueError(f"lr_max must be >= lr_min; got lr_max={lr_max!r} < lr_min={lr_min!r}")
+    period, mult = checks.integer("period", period, low=1), checks.integer("mult", mult, low=1)
     # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i steps; with m >= 2
     # at most 63 cycles start at a step k <= 2**63 - 1: list them, in exact integers
     starts, lengths = [0], [period]
-    while mult > 1 and starts[-1] + lengths[-1] <= _MAX_STEP:
+    while mult > 1 and starts[-1] + lengths[-1] <= MAX_STEP:
         starts.append(starts[-1] + lengths[-1])
         lengths.append(lengths[-1] * mult)
     starts = np.array(starts, dtype=np.int64)
@@ -571,15 +453,15 @@ def cyclic(lr_min, lr_max, *, half_cycle, half_cycle_down=None, mode="triangular
     >>> round(lr(0), 6), round(lr(5), 6), round(lr(10), 6), round(lr(20), 6)
     (0.001, 0.0055, 0.01, 0.001)
     """
-    lr_min = _real("lr_min", lr_min, low=0)
-    lr_max = _real("lr_max", lr_max, low=0, low_open=True)
+    lr_min = checks.real("lr_min", lr_min, low=0)
+    lr_max = checks.real("lr_max", lr_max, low=0, low_open=True)
     if lr_max < lr_min:
-        raise ValueError(f"lr_max must be >= lr_min, got lr_max={lr_max!r} < lr_min={lr_min!r}")
-    half_cycle = _integer("half_cycle", half_cycle)
+        raise ValueError(f"lr_max must be >= lr_min; got lr_max={lr_max!r} < lr_min={lr_min!r}")
+    half_cycle = checks.integer("half_cycle", half_cycle, low=1)
     if half_cycle_down is not None:
-        half_cycle_down = _integer("half_cycle_down", half_cycle_down)
-    mode = _choice("mode", mode, ("triangular", "triangular2", "exp_range"))
-    gamma = _real("gamma", gamma, low=0, high=1, low_open=True)
+        half_cycle_down = checks.integer("half_cycle_down", half_cycle_down, low=1)
+    mode = checks.choice("mode", mode, ("triangular", "triangular2", "exp_range"))
+    gamma = checks.real("gamma", gamma, low=0, high=1, low_open=True)
     down = half_cycle if half_cycle_down is None else half_cycle_down
     size = float(half_cycle) + float(down)  # T = up + down
     r = half_cycle / size  # r = up/T
@@ -639,29 +521,29 @@ def one_cycle(lr_max, *, total, pct_start=0.3, div=25.0, final_div=1e4, anneal="
     >>> round(lr(0), 6), round(lr(29), 6), round(lr(99), 9), round(lr(500), 9)
     (0.004, 0.1, 4e-07, 4e-07)
     """
-    lr_max = _real("lr_max", lr_max, low=0, low_open=True)
-    total = _integer("total", total)
-    pct_start = _real("pct_start", pct_start, low=0, high=1, low_open=True, high_open=True)
-    div = _real("div", div, low=0, low_open=True)
-    final_div = _real("final_div", final_div, low=0, low_open=True)
-    anneal = _choice("anneal", anneal, ("cos", "linear"))
-    three_phase = _flag("three_phase", three_phase)
+    lr_max = checks.real("lr_max", lr_max, low=0, low_open=True)
+    total = checks.integer("total", total, low=1)
+    pct_start = checks.real("pct_start", pct_start, low=0, high=1, low_open=True, high_open=True)
+    div = checks.real("div", div, low=0, low_open=True)
+    final_div = checks.real("final_div", final_div, low=0, low_open=True)
+    anneal = checks.choice("anneal", anneal, ("cos", "linear"))
+    three_phase = checks.flag("three_phase", three_phase)
     if not math.isfinite(lr_max / div / final_div):  # ε_0 = ε_max/div, ε_min = ε_0/final_div
         raise ValueError(
-            "div and final_div must keep lr_max/div and lr_max/div/final_div finite, "
-            f"got lr_max={lr_max!r}, div={div!r}, final_div={final_div!r}"
+            "div and final_div must keep lr_max/div and lr_max/div/final_div finite"
+            f"; got lr_max={lr_max!r}, div={div!r}, final_div={final_div!r}"
         )
     ends = _one_cycle_ends(total, pct_start, three_phase)
     if ends[0] <= 0:  # torch would divide 0 by 0 at k = 0
         raise ValueError(
             "pct_start * total must be > 1 so that the warm-up phase lasts at least one step "
-            f"(it ends at pct_start*total - 1 = {ends[0]!r}), got pct_start={pct_start!r}, "
+            f"(it ends at pct_start*total - 1 = {ends[0]!r}); got pct_start={pct_start!r}, "
             f"total={total}"
         )
     if three_phase and ends[2] <= ends[1]:  # the final phase would be empty
         raise ValueError(
             "with three_phase=True, pct_start must leave a final phase: "
-            f"2*pct_start*total - 2 = {ends[1]!r} must be < total - 1 = {ends[2]}, "
+            f"2*pct_start*total - 2 = {ends[1]!r} must be < total - 1 = {ends[2]}; "
             f"got pct_start={pct_start!r}, total={total}"
         )
     lr0, final = lr_max / div, lr_max / div / final_div  # ε_0 = ε_max/div, ε_min = ε_0/final_div
@@ -702,9 +584,9 @@ def warmup(schedule, *, steps, lr_start=0.0) -> Schedule:
     >>> lr
     warmup(cosine_decay(lr0=0.1, until=900, lr_end=0.0), steps=100, lr_start=0.0)
     """
-    schedule = _schedule_arg("schedule", schedule)
-    steps = _integer("steps", steps)
-    lr_start = _real("lr_start", lr_start, low=0)
+    schedule = checks.schedule("schedule", schedule)
+    steps = checks.integer("steps", steps, low=1)
+    lr_start = checks.real("lr_start", lr_start, low=0)
     lr_peak = float(_evaluate(schedule, np.zeros(1, np.int64), "schedule")[0])  # s(0)
 
     def lr(k):
@@ -727,17 +609,16 @@ def join(schedules, boundaries) -> Schedule:
     (0.1, 0.05, 0.025)
     """
     if isinstance(schedules, (str, bytes)) or not isinstance(schedules, Sequence):
-        raise TypeError(
-            f"schedules must be a list of schedules, got {schedules!r} ({type(schedules).__name__})"
-        )
+        raise checks.fail(TypeError, "schedules", "a non-empty list of schedules",
+                          f"{schedules!r} ({type(schedules).__name__})")
     if len(schedules) == 0:
-        raise ValueError("schedules must hold at least one schedule, got []")
-    schedules = tuple(_schedule_arg(f"schedules[{i}]", s) for i, s in enumerate(schedules))
-    boundaries = _increasing("boundaries", boundaries, minimum=1)
+        raise checks.fail(ValueError, "schedules", "a non-empty list of schedules", [])
+    schedules = tuple(checks.schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules))
+    boundaries = checks.increasing("boundaries", boundaries, low=1)
     if len(boundaries) != len(schedules) - 1:
         raise ValueError(
-            f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries, "
-            f"got {len(boundaries)}: {list(boundaries)}"
+            f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries"
+            f"; got {len(boundaries)}: {list(boundaries)}"
         )
     starts = (0, *boundaries)  # b_i, the first step of each piece
 
@@ -804,10 +685,10 @@ def linear_range(lr_start, lr_end, *, steps) -> Schedule:
 
 
 def _range_args(lr_start, lr_end, steps):
-    lr_start = _real("lr_start", lr_start, low=0, low_open=True)
-    lr_end = _real("lr_end", lr_end, low=0, low_open=True)
+    lr_start = checks.real("lr_start", lr_start, low=0, low_open=True)
+    lr_end = checks.real("lr_end", lr_end, low=0, low_open=True)
     if lr_end <= lr_start:
         raise ValueError(
-            f"lr_end must be > lr_start for a range, got lr_start={lr_start!r}, lr_end={lr_end!r}"
+            f"lr_end must be > lr_start for a range; got lr_start={lr_start!r}, lr_end={lr_end!r}"
         )
-    return lr_start, lr_end, _integer("steps", steps, minimum=2)
+    return lr_start, lr_end, checks.integer("steps", steps, low=2)

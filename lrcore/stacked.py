@@ -28,7 +28,8 @@ from .backend import to_numpy
 from .data import Dataset
 from .history import (History, divergence_limit, epoch_batch_sizes, plateau_step,
                       progress_bar)
-from .models import DenseModel, _check_examples, _check_size
+from . import checks
+from .models import DenseModel, _check_examples
 
 __all__ = ["StackedModel", "StackedRuns"]
 
@@ -82,9 +83,9 @@ class StackedModel:
         the hidden layers' arrays are then allocated once per shape and written in place, so
         ``acts`` is valid until the next pass of the same shape.
         """
-        xp, P, m, last = self.xp, self.theta, X1.shape[0], len(self.theta) - 1
+        xp, params, m, last = self.xp, self.theta, X1.shape[0], len(self.theta) - 1
         acts, A = [X1], X1.T                             # Ã_0 = [X; 1]ᵀ, (n_in + 1, m')
-        for l, theta in enumerate(P):
+        for l, theta in enumerate(params):
             H = self._hidden(l + 1, (*theta.shape[:-1], m), work) if l < last else None
             out = None if H is None else H.Z             # Z_l into its hidden layer's array; Z_L new
             if l == 0:  # the K first layers side by side: one product, ~15% faster
@@ -156,7 +157,8 @@ class StackedModel:
         return (R * R).reshape(*R.shape[:-2], c * m) @ mean / 2
 
     def backward(self, acts: list, dZ, *, work: dict | None = None) -> list:
-        r"""Gradients ``G`` (shapes of ``theta``) from ``dZ``, the gradient with respect to :math:`Z_L`.
+        r"""Gradients ``grads`` (shapes of ``theta``) from ``dZ``, the gradient with respect to
+        :math:`Z_L`.
 
         :math:`∂Θ_l = dZ_l \tilde A_{l-1}^\top` (the bias column gets :math:`dZ_l \mathbf 1`),
         :math:`dZ_{l-1} = (W_l^\top dZ_l) ⊙ [Z_{l-1} > 0]`, from the last layer back. With
@@ -164,17 +166,18 @@ class StackedModel:
         there, valid until the next backward pass: a sweep's are megabytes, and new memory for
         them every step can cost page faults (measured: up to 15% of a step at K = 64).
         """
-        xp, P, G = self.xp, self.theta, self._gradients(work)
-        for l in range(len(P) - 1, 0, -1):              # layers after the first: batched over K
+        xp, params, grads = self.xp, self.theta, self._gradients(work)
+        for l in range(len(params) - 1, 0, -1):         # layers after the first: batched over K
             H = acts[l]
             # ∂Θ_l = dZ Ãᵀ, computed as (Ã dZᵀ)ᵀ: BLAS is ~1.5x faster with the tall factor first
-            G[l] = _matmul(xp, H.A, dZ.swapaxes(-1, -2), G[l]).swapaxes(-1, -2)
-            dZ = _matmul(xp, P[l][..., :-1].swapaxes(-1, -2), dZ, H.Z)  # W_lᵀ dZ_l, over Z_{l-1}
+            grads[l] = _matmul(xp, H.A, dZ.swapaxes(-1, -2), grads[l]).swapaxes(-1, -2)
+            W_T = params[l][..., :-1].swapaxes(-1, -2)
+            dZ = _matmul(xp, W_T, dZ, H.Z)               # W_lᵀ dZ_l, over Z_{l-1}
             dZ *= H.relu_grad                            # ⊙ [Z_{l-1} > 0]
         X1 = acts[0]                                     # the K first layers side by side
-        out = None if G[0] is None else G[0].reshape(-1, X1.shape[1])
-        G[0] = _matmul(xp, dZ.reshape(-1, dZ.shape[-1]), X1, out).reshape(P[0].shape)
-        return G
+        out = None if grads[0] is None else grads[0].reshape(-1, X1.shape[1])
+        grads[0] = _matmul(xp, dZ.reshape(-1, dZ.shape[-1]), X1, out).reshape(params[0].shape)
+        return grads
 
     def _gradients(self, work: dict | None) -> list:
         """Arrays for the gradients from ``work`` (allocated there the first time), ``(K, in + 1,
@@ -182,12 +185,12 @@ class StackedModel:
         ``work``, ``None`` for each (new arrays)."""
         if work is None:
             return [None] * len(self.theta)
-        G = work.get("gradients")
-        if G is None:
-            G = work["gradients"] = [self.xp.empty(theta.swapaxes(-1, -2).shape if l else theta.shape,
-                                                   dtype=self.dtype)
-                                     for l, theta in enumerate(self.theta)]
-        return list(G)
+        grads = work.get("gradients")
+        if grads is None:
+            grads = work["gradients"] = [
+                self.xp.empty(theta.swapaxes(-1, -2).shape if l else theta.shape, dtype=self.dtype)
+                for l, theta in enumerate(self.theta)]
+        return list(grads)
 
     def evaluate(self, X1, T, y=None, *, work: dict | None = None, max_elements: int | None = None):
         """Mean loss per set ``(K,)`` on a whole split, and the accuracy ``(K,)`` given labels ``y``
@@ -202,7 +205,7 @@ class StackedModel:
         """
         if max_elements is None:
             max_elements = 2**18 if self.xp is np else 2**24
-        max_elements = _check_size(max_elements, "max_elements")
+        max_elements = checks.integer("max_elements", max_elements, low=1)
         n = X1.shape[0]
         if y is None:
             _check_examples(n)
@@ -255,12 +258,13 @@ class StackedRuns:
                  stop=None, diverge_factor: float = 1e3, evaluate: bool = True,
                  progress: bool = False, check_every: int | None = None):
         model, xp, dtype = stack.model, stack.xp, stack.dtype
-        self.stack, self.P, self.xp, self.dtype = stack, stack.theta, xp, dtype
+        self.stack, self.params, self.xp, self.dtype = stack, stack.theta, xp, dtype
         self.K, self.total = lr.shape
         self.n = n = data.n_train
         self.batch_size = batch_size
-        self.steps_per_epoch = spe = -(-n // batch_size)   # the last, partial batch is kept
-        self.epochs = -(-self.total // spe)
+        # the last, partial batch is kept
+        self.steps_per_epoch = steps_per_epoch = -(-n // batch_size)
+        self.epochs = -(-self.total // steps_per_epoch)
         self.batches = [slice(s, s + batch_size) for s in range(0, n, batch_size)]
         self.sizes = epoch_batch_sizes(n, batch_size)
         self.m = np.tile(self.sizes, self.epochs)[: self.total]  # m' of every step
@@ -269,7 +273,7 @@ class StackedRuns:
         self.yv = xp.asarray(data.y_val) if model.task == "classification" else None
         self.lr, self.lr_base, self.mu = lr.copy(), lr, mu
         self.nesterov, self.weight_decay = nesterov, weight_decay
-        self.velocity = None if mu is None else [xp.zeros_like(theta) for theta in self.P]
+        self.velocity = None if mu is None else [xp.zeros_like(theta) for theta in self.params]
         self.plateaus = plateaus
         self.plateau_lr0 = None if plateaus is None else [p.lr for p in plateaus]
         self.rng = np.random.default_rng(seed)
@@ -287,7 +291,8 @@ class StackedRuns:
         self.val_accuracy = np.full((self.K, self.epochs), np.nan)
         per_step = (self.total, self.K, 1, 1)                  # a number per step and member
         self.scale = xp.empty(per_step, dtype=dtype)           # ε_k/m' (momentum: 1/m')
-        self.eps = xp.empty(per_step, dtype=dtype) if mu is not None else None  # ε_k, momentum only
+        self.lr_steps = (xp.empty(per_step, dtype=dtype) if mu is not None
+                         else None)                            # ε_k, momentum only
         self.decay = (xp.empty(per_step, dtype=dtype) if mu is None and weight_decay
                       else None)                               # 1 − ε_k λ
         self._upload(0)
@@ -301,17 +306,17 @@ class StackedRuns:
         def put(table, values):  # values (steps, K, 1, 1)
             table[k0:] = self.xp.asarray(values.astype(self.dtype))
 
-        eps = np.nan_to_num(self.lr[:, k0:].T, nan=0.0)[:, :, None, None]  # (steps, K, 1, 1)
+        lr = np.nan_to_num(self.lr[:, k0:].T, nan=0.0)[:, :, None, None]  # ε_k: (steps, K, 1, 1)
         alive = (self.diverged_at < 0)[None, :, None, None]
         m = self.m[k0:, None, None, None]
         with np.errstate(over="ignore"):
-            if self.mu is None:   # plain SGD: ε folded into the output gradient, so G = ε g
-                put(self.scale, eps / m)
+            if self.mu is None:   # plain SGD: ε folded into the output gradient, so grads = ε g
+                put(self.scale, lr / m)
                 if self.decay is not None:
-                    put(self.decay, 1.0 - eps * self.weight_decay)
-            else:                 # momentum: G = g, and ε in the update
+                    put(self.decay, 1.0 - lr * self.weight_decay)
+            else:                 # momentum: grads = g, and ε in the update
                 put(self.scale, alive / m)
-                put(self.eps, eps)
+                put(self.lr_steps, lr)
 
     def run(self):
         """Run :meth:`_loop`; a diverging run computes inf/NaN, which is a result, not a warning.
@@ -325,44 +330,44 @@ class StackedRuns:
 
     def _loop(self, bar):
         """Minibatch SGD: each epoch a fresh order, an update per minibatch."""
-        stack, P, xp = self.stack, self.P, self.xp
+        stack, params, xp = self.stack, self.params, self.xp
         work, kept, scale = self.work, self.kept, self.scale
-        spe, total = self.steps_per_epoch, self.total
+        steps_per_epoch, total = self.steps_per_epoch, self.total
         for epoch in range(self.epochs):
             order = xp.asarray(self.rng.permutation(self.n))    # a fresh order
             X, T = self.X.take(order, axis=0), self.T.take(order, axis=1)
-            first = epoch * spe
+            first = epoch * steps_per_epoch
             for k, batch in enumerate(self.batches[:total - first], start=first):
                 Xb, Tb = X[batch], T[:, batch]                  # a minibatch
                 Z, acts = stack.forward(Xb, work=work)          # forward
                 dZ, terms = stack.output_grad(Z, Tb, scale[k])  # ε/m' ∂L/∂Z
                 kept.append(terms)                              # loss: at a check
-                G = stack.backward(acts, dZ, work=work)         # backward: ε g
-                self._update(P, G, k)                           # θ ← θ − ε g
+                grads = stack.backward(acts, dZ, work=work)         # backward: ε g
+                self._update(params, grads, k)                           # θ ← θ − ε g
                 if len(kept) == self.check_every and self._check(k, T):
                     return                                      # all diverged
             if kept and self._check(k, T):                      # check the rest
                 return
-            if k + 1 == first + spe:                            # a whole epoch:
+            if k + 1 == first + steps_per_epoch:                # a whole epoch:
                 self._end_epoch(epoch, k, bar)                  # validation
 
-    def _update(self, P: list, G: list, k: int):
+    def _update(self, params: list, grads: list, k: int):
         """θ ← θ − ε_k g (weight decay: θ ← (1 − ε_k λ) θ − ε_k g), or with
         momentum v ← μ_k v + g + λθ, θ ← θ − ε_k v
         (Nesterov: θ ← θ − ε_k (g + λθ + μ_k v))."""
         if self.velocity is None:
-            for theta, g in zip(P, G):
+            for theta, g in zip(params, grads):
                 if self.decay is not None:
                     theta *= self.decay[k]
                 theta -= g                                  # g holds ε g already
             return
-        eps, mu, lam = self.eps[k], float(self.mu[k]), self.weight_decay
-        for theta, g, v in zip(P, G, self.velocity):
+        lr, mu, lam = self.lr_steps[k], float(self.mu[k]), self.weight_decay
+        for theta, g, v in zip(params, grads, self.velocity):
             if lam:
                 g += lam * theta
             v *= mu
             v += g
-            theta -= eps * (g + mu * v if self.nesterov else v)
+            theta -= lr * (g + mu * v if self.nesterov else v)
 
     def _record_losses(self, k0: int, T):
         """``losses[k0:]``: the minibatch losses of the steps since the last check, each the loss
@@ -415,7 +420,7 @@ class StackedRuns:
         if (self.diverged_at >= 0).all():
             return True
         idx = self.xp.asarray(new)
-        for l, theta in enumerate(self.P):
+        for l, theta in enumerate(self.params):
             theta[idx] = 0
             if self.velocity is not None:
                 self.velocity[l][idx] = 0

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from .data import _check_int, _check_real, _check_seed  # the same argument checks as the data module
+from . import checks
 
 __all__ = ["Surface", "saddle", "monkey_saddle", "two_minima", "rosenbrock", "SURFACES",
            "Trajectory", "descend", "escape_step"]
@@ -138,36 +138,11 @@ class Trajectory:
 
 
 
-def _lr_at(lr, k: int) -> float:
-    """ε_k from a schedule evaluated at one step, as a float; what is not a number is a TypeError."""
-    value = lr(k)
-    try:
-        if isinstance(value, (str, bytes)):  # float("0.1") would accept a str
-            raise TypeError
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"lr(k) must return a real number; got {value!r} at k={k}") from None
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"lr(k) must be finite and >= 0 for every step; got an int beyond the "
-                         f"float range at k={k}") from None
-
-
 def _lr_per_step(lr, steps: int) -> np.ndarray:
-    """ε_0 … ε_{steps-1} from a constant or a schedule ``lr(k)``."""
+    """ε_0 … ε_{steps-1} from a constant ε > 0 or a schedule ``lr(k)`` (values >= 0)."""
     if not callable(lr):
-        return np.full(steps, _check_real(lr, "lr", positive=True))
-    k = np.arange(steps)
-    try:  # lrcore schedules are vectorised over integer arrays
-        values = np.asarray(lr(k), dtype=float)
-    except Exception:  # noqa: BLE001 -- not vectorised (e.g. uses `if k < ...`): evaluate per step
-        values = None
-    if values is None or values.shape != (steps,):
-        values = np.array([_lr_at(lr, int(i)) for i in k], dtype=float)
-    bad = ~(np.isfinite(values) & (values >= 0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"lr(k) must be finite and >= 0 for every step; got {values[i]} at k={i}")
-    return values
+        return np.full(steps, checks.real("lr", lr, low=0, low_open=True))
+    return checks.per_step("lr", lr, steps, low=0.0, high=math.inf, high_open=True)
 
 
 def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed: int = 0,
@@ -202,10 +177,10 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a lrcore.surfaces.Surface; got {type(surface).__name__}")
-    steps = _check_int(steps, "steps", 1)
-    noise = _check_real(noise, "noise", positive=False)
-    bound = _check_real(bound, "bound", positive=True)
-    seed = _check_seed(seed)
+    steps = checks.integer("steps", steps, low=1)
+    noise = checks.real("noise", noise, low=0)
+    bound = checks.real("bound", bound, low=0, low_open=True)
+    seed = checks.seed("seed", seed)
     try:
         theta0 = np.array(start, dtype=float)
     except (TypeError, ValueError):
@@ -268,7 +243,7 @@ def escape_step(trajectory, *, radius: float, center=(0.0, 0.0)):
     if points.ndim not in (2, 3) or points.shape[-1] != 2 or len(points) == 0:
         raise ValueError(f"trajectory points must have shape (T, 2) or (T, n, 2) with T >= 1; "
                          f"got {points.shape}")
-    radius = _check_real(radius, "radius", positive=True)
+    radius = checks.real("radius", radius, low=0, low_open=True)
     try:
         center = np.asarray(center, dtype=float)
     except (TypeError, ValueError, OverflowError):

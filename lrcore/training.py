@@ -48,14 +48,12 @@ own copies, but one object stepped from two threads is a race.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
-from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
 
 import numpy as np
 
+from . import checks
 from .data import Dataset
 from .history import (History, divergence_limit, epoch_batch_sizes, plateau_step,
                       progress_bar)
@@ -131,55 +129,6 @@ class _Log:
 # validation of the arguments
 # --------------------------------------------------------------------------------------------
 
-def _is_real(x) -> bool:
-    return not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating))
-
-
-def _check_int(value, name: str, low: int, high: int | None = None) -> int:
-    rng = f"in [{low}, {high}]" if high is not None else f">= {low}"
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int {rng}; got {value!r}")
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be an int {rng}; got {value}")
-    return int(value)
-
-
-def _table(value, name: str, n: int, *, low: float, high: float, high_open: bool) -> np.ndarray:
-    """``value`` (a number or a schedule ``f(k)``) evaluated at ``k = 0 .. n-1``, float64, checked.
-
-    A schedule is called once with ``np.arange(n)`` when it accepts arrays (every lrcore
-    schedule does); otherwise once per ``k``.
-    """
-    if callable(value):
-        k = np.arange(n)
-        try:
-            values = np.asarray(value(k))
-        except Exception:  # a scalar-only callable (`if k < 10: ...`): evaluate it per step
-            values = None
-        if values is None or values.shape != (n,) or values.dtype.kind not in "biuf":
-            values = [_step_value(value, int(i), name) for i in k]
-        values = np.asarray(values, dtype=np.float64)
-        bad = ~((values >= low) & ((values < high) if high_open else (values <= high)))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} schedule must give values in [{low}, {high}"
-                             f"{')' if high_open else ']'}; got {values[i]!r} at k = {i}")
-        return values
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a number or a schedule (a callable of the step k); "
-                        f"got {value!r}")
-    return np.full(n, float(value))
-
-
-def _step_value(schedule, k: int, name: str) -> float:
-    """``schedule(k)`` as a float, or a TypeError naming the schedule."""
-    value = schedule(k)
-    if not isinstance(value, (str, bytes, complex, np.complexfloating)):
-        with contextlib.suppress(TypeError, ValueError):
-            return float(value)
-    raise TypeError(f"{name} schedule must give real numbers; got {value!r} at k = {k}")
-
-
 def _check_lr(lr, name: str, dtype):
     """A schedule, or a constant rate that is not 0 in the model's ``dtype``.
 
@@ -187,26 +136,20 @@ def _check_lr(lr, name: str, dtype):
     (and a sweep's ε/m', see ``StackedRuns._upload``) would round to 0 and training would
     silently change nothing. A schedule may decay that far (its tail then changes nothing, as a tiny rate does).
     """
-    if callable(lr):
-        return lr
-    if not _is_real(lr):
-        raise TypeError(f"{name} must be a positive finite float or a schedule (a callable of the "
-                        f"step k); got {lr!r}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"{name} must be a positive finite float or a schedule; got {lr!r}")
+    lr = checks.schedule_or_real(name, lr, low=0, low_open=True)
     smallest = float(np.finfo(dtype).tiny)
-    if lr < smallest:
-        raise ValueError(f"{name} must be a positive finite float >= {smallest:.3g} (the smallest "
-                         f"normal {np.dtype(dtype)}, the model's dtype: an update ε g would round "
-                         f"to 0) or a schedule; got {lr!r}")
-    return float(lr)
+    if not callable(lr) and lr < smallest:
+        raise checks.fail(ValueError, name, f"a real number >= {smallest:.3g} (the smallest normal "
+                          f"{np.dtype(dtype)}, the model's dtype: an update ε g would round to 0) "
+                          "or a schedule", repr(lr))
+    return lr
 
 
 def _check_batch_size(batch_size, n_train: int) -> int:
     """An int in [1, n_train]; when it is too large and is the default, the message says so
     (the caller may not have passed it)."""
     try:
-        return _check_int(batch_size, "batch_size", 1, n_train)
+        return checks.integer("batch_size", batch_size, low=1, high=n_train)
     except ValueError as error:
         if batch_size != BATCH_SIZE:
             raise
@@ -214,32 +157,21 @@ def _check_batch_size(batch_size, n_train: int) -> int:
                          f"smaller batch_size") from None
 
 
-def _check_record_size(epochs: int, spe: int, runs: int):
+def _check_record_size(epochs: int, steps_per_epoch: int, runs: int):
     """Refuse a run whose per-step records (see ``RECORD_BYTES``) would pass ``MAX_RECORD_BYTES``."""
-    need = epochs * spe * runs * RECORD_BYTES
+    need = epochs * steps_per_epoch * runs * RECORD_BYTES
     if need > MAX_RECORD_BYTES:
-        most = MAX_RECORD_BYTES // (spe * runs * RECORD_BYTES)
+        most = MAX_RECORD_BYTES // (steps_per_epoch * runs * RECORD_BYTES)
         each = f", for each of {runs} runs," if runs > 1 else ""
-        also = [] if spe == 1 else ["raise batch_size"]
-        also += ["pass fewer lrs or seeds"] if runs > 1 else []
+        also = [] if steps_per_epoch == 1 else ["raise batch_size"]
+        also += ["pass fewer lrs or init_seeds"] if runs > 1 else []
         raise ValueError(f"epochs must be an int in [1, {most}] for this run; got {epochs}: "
-                         f"{epochs * spe} steps ({spe} an epoch){each} would need "
+                         f"{epochs * steps_per_epoch} steps ({steps_per_epoch} an epoch){each} "
+                         f"would need "
                          f"{need / 2**30:.1f} GiB of per-step records (lr, momentum, loss: about "
                          f"{RECORD_BYTES} bytes a step and run, allocated before the first step), "
                          f"more than the {MAX_RECORD_BYTES // 2**30} GiB allowed: reduce epochs"
                          + (f" (or {' or '.join(also)})" if also else ""))
-
-
-def _check_sequence(value, name: str, rule: str) -> list:
-    """``value`` as a list: a non-empty ordered sequence (a list, tuple or array), not a dict or set."""
-    if isinstance(value, (Mapping, AbstractSet)):
-        hint = (f"pass list({name}.values()) for its values" if isinstance(value, Mapping)
-                else "which has no order: pass a list")
-        raise TypeError(f"{name} must be {rule}; got a {type(value).__name__} ({hint})")
-    if (isinstance(value, (str, bytes)) or callable(value) or not hasattr(value, "__len__")
-            or getattr(value, "ndim", 1) == 0 or len(value) < 1):   # ndim 0: a NumPy scalar array
-        raise TypeError(f"{name} must be {rule}; got {value!r}")
-    return list(value)
 
 
 def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay, schedule_unit,
@@ -263,51 +195,42 @@ def _setup(model, data, *, epochs, batch_size, momentum, nesterov, weight_decay,
         what = "classes" if data.task == "classification" else "outputs"
         raise ValueError(f"data has {n_out} {what} but the model has {model.n_out} outputs")
     lrs = {name: _check_lr(lr, name, model.dtype) for name, lr in (lrs or {}).items()}
-    epochs = _check_int(epochs, "epochs", 1)
+    epochs = checks.integer("epochs", epochs, low=1)
     batch_size = _check_batch_size(batch_size, data.n_train)
-    if not isinstance(nesterov, bool):
-        raise TypeError(f"nesterov must be a bool; got {nesterov!r}")
-    if not _is_real(weight_decay):
-        raise TypeError(f"weight_decay must be a finite float >= 0; got {weight_decay!r}")
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a finite float >= 0; got {weight_decay!r}")
-    if schedule_unit not in SCHEDULE_UNITS:
-        raise ValueError(f"schedule_unit must be 'step' or 'epoch'; got {schedule_unit!r}")
+    nesterov = checks.flag("nesterov", nesterov)
+    weight_decay = checks.real("weight_decay", weight_decay, low=0)
+    schedule_unit = checks.choice("schedule_unit", schedule_unit, SCHEDULE_UNITS)
     if plateau is not None and not (hasattr(plateau, "step") and hasattr(plateau, "lr")):
         raise TypeError(f"plateau must be a ReduceLROnPlateau or None; got {type(plateau).__name__}")
-    if plateau is not None and not (_is_real(plateau.lr) and plateau.lr > 0):
-        raise ValueError(f"plateau.lr must be > 0 to scale the schedule by; got {plateau.lr!r}")
-    _check_int(seed, "seed", 0)
-    if not _is_real(diverge_factor):
-        raise TypeError(f"diverge_factor must be a number > 1; got {diverge_factor!r}")
-    if not diverge_factor > 1:
-        raise ValueError(f"diverge_factor must be a number > 1; got {diverge_factor!r}")
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool; got {progress!r}")
-    spe = -(-data.n_train // batch_size)
-    total = epochs * spe
-    _check_record_size(epochs, spe, runs)
-    if not callable(momentum) and _is_real(momentum) and not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be a float in [0, 1) or a schedule; got {momentum!r}")
-    mu = _units(momentum, "momentum", epochs, spe, schedule_unit, low=0.0, high=1.0, high_open=True)
+    if plateau is not None:  # the schedule is scaled by it
+        checks.real("plateau.lr", plateau.lr, low=0, low_open=True)
+    seed = checks.seed("seed", seed)
+    diverge_factor = checks.real("diverge_factor", diverge_factor, low=1, low_open=True, finite=False)
+    progress = checks.flag("progress", progress)
+    steps_per_epoch = -(-data.n_train // batch_size)
+    total = epochs * steps_per_epoch
+    _check_record_size(epochs, steps_per_epoch, runs)
+    mu = _units(momentum, "momentum", epochs, steps_per_epoch, schedule_unit, low=0.0, high=1.0,
+                high_open=True)
     if nesterov and (mu == 0).any():
         raise ValueError("nesterov=True needs momentum > 0")
     plain = not callable(momentum) and momentum == 0   # plain SGD: a sweep keeps no velocity
-    return dict(epochs=epochs, batch_size=batch_size, n=data.n_train, spe=spe, total=total,
+    return dict(epochs=epochs, batch_size=batch_size, n=data.n_train,
+                steps_per_epoch=steps_per_epoch, total=total,
                 mu=mu, plain=plain, unit=schedule_unit, seed=int(seed), lrs=lrs,
                 weight_decay=float(weight_decay), diverge_factor=float(diverge_factor))
 
 
-def _units(value, name, epochs, spe, unit, **limits) -> np.ndarray:
+def _units(value, name, epochs, steps_per_epoch, unit, **limits) -> np.ndarray:
     """A per-step table of ``value``; with ``unit="epoch"`` the schedule's k is the epoch index."""
     if unit == "epoch":
-        return np.repeat(_table(value, name, epochs, **limits), spe)
-    return _table(value, name, epochs * spe, **limits)
+        return np.repeat(checks.per_step(name, value, epochs, **limits), steps_per_epoch)
+    return checks.per_step(name, value, epochs * steps_per_epoch, **limits)
 
 
 def _lr_rows(s: dict) -> np.ndarray:
     """The table ``(K, steps)`` of the learning rates ``s["lrs"]`` checked by :func:`_setup`."""
-    rows = [_units(lr, name, s["epochs"], s["spe"], s["unit"], low=0.0, high=np.inf,
+    rows = [_units(lr, name, s["epochs"], s["steps_per_epoch"], s["unit"], low=0.0, high=np.inf,
                    high_open=True) for name, lr in s["lrs"].items()]
     return np.stack(rows)
 
@@ -405,10 +328,10 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
     return log.history()
 
 
-def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_SIZE,
+def sweep(model, data, *, lrs, init_seeds=None, epochs: int, batch_size: int = BATCH_SIZE,
           momentum=0.0, nesterov: bool = False, weight_decay: float = 0.0,
           schedule_unit: str = "step", plateau=None, seed: int = 0, diverge_factor: float = 1e3,
-          progress: bool = False):
+          progress: bool = False, seeds=checks.DEPRECATED):
     """Train one copy of ``model`` per entry of ``lrs``, all together; return their Histories.
 
     ``lrs`` is a sequence (a list, tuple or array; not a dict or set) of floats and/or
@@ -418,12 +341,14 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_
     the others go on. ``model`` is not modified. The other keywords are those of :func:`train`
     and apply to every member (a ``plateau`` is copied per member).
 
-    ``seeds``: ``None`` -- every member starts from ``model``'s parameters; the result is a list
-    with one History per ``lrs`` entry. A sequence of ints -- every (lr, seed) pair is a member,
-    initialised afresh with ``model.copy(seed=s)``; the result is nested,
-    ``result[i][j]`` for ``lrs[i]`` and ``seeds[j]``. The minibatch order is the same for all
-    members (it comes from ``seed``): seeds vary the initialisation only, so their spread
-    measures initialisation noise, not data-order noise (vary ``seed`` across calls for that).
+    ``init_seeds`` (the seeds of the initialisation): ``None`` -- every member starts from
+    ``model``'s parameters; the result is a list with one History per ``lrs`` entry. A sequence
+    of ints -- every (lr, init seed) pair is a member, initialised afresh with
+    ``model.copy(seed=s)``; the result is nested, ``result[i][j]`` for ``lrs[i]`` and
+    ``init_seeds[j]``. ``seed`` is, as in :func:`train`, the seed of the minibatch order, the
+    same for all members: init seeds vary the initialisation only, so their spread measures
+    initialisation noise, not data-order noise (vary ``seed`` across calls for that).
+    ``seeds`` is the deprecated old name of ``init_seeds``.
 
     >>> from lrcore.data import load_digits
     >>> from lrcore.models import SoftmaxRegression
@@ -431,15 +356,16 @@ def sweep(model, data, *, lrs, seeds=None, epochs: int, batch_size: int = BATCH_
     >>> hs = sweep(SoftmaxRegression(64, 10), data, lrs=[0.01, 0.1, 1.0, 1e4], epochs=2)
     >>> [f"{h.final_val_loss:.3f}" for h in hs], [h.diverged for h in hs]
     (['1.576', '0.393', '0.165', 'nan'], [False, False, False, True])
-    >>> grid = sweep(SoftmaxRegression(64, 10), data, lrs=[0.5], seeds=[0, 1, 2], epochs=1)
+    >>> grid = sweep(SoftmaxRegression(64, 10), data, lrs=[0.5], init_seeds=[0, 1, 2], epochs=1)
     >>> print(len(grid), len(grid[0]), np.round([h.final_val_loss for h in grid[0]], 3))
     1 3 [0.257 0.244 0.25 ]
     """
-    lrs = _check_sequence(lrs, "lrs", "a non-empty sequence of learning rates (floats or "
+    lrs = checks.sequence("lrs", lrs, "a non-empty sequence of learning rates (floats or "
                                       "schedules)")
+    seeds = checks.renamed("seeds", seeds, "init_seeds", init_seeds, None)
     if seeds is not None:
-        seeds = _check_sequence(seeds, "seeds", "None or a non-empty sequence of ints")
-        seeds = [_check_int(s_, f"seeds[{j}]", 0) for j, s_ in enumerate(seeds)]
+        seeds = checks.sequence("init_seeds", seeds, "None or a non-empty sequence of ints >= 0")
+        seeds = [checks.seed(f"init_seeds[{j}]", s_) for j, s_ in enumerate(seeds)]
     s = _setup(model, data, epochs=epochs, batch_size=batch_size, momentum=momentum,
                nesterov=nesterov, weight_decay=weight_decay, schedule_unit=schedule_unit,
                plateau=plateau, seed=seed, diverge_factor=diverge_factor, progress=progress,

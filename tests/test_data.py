@@ -228,12 +228,12 @@ def test_digits_val_fraction_validated(bad, exc):
                                   lambda seed: load_mnist("unused", seed=seed)],
                          ids=["load_digits", "make_spirals", "make_least_squares", "load_mnist"])
 @pytest.mark.parametrize("seed, exc, match", [
-    (-1, ValueError, "seed must be a non-negative int; got -1"),  # a wrong value (was TypeError)
-    (np.int64(-3), ValueError, "seed must be a non-negative int; got -3"),
-    (1.0, TypeError, "seed must be a non-negative int; got 1.0"),
-    (True, TypeError, "seed must be a non-negative int; got True"),
-    ("0", TypeError, "seed must be a non-negative int; got '0'"),
-    (None, TypeError, "seed must be a non-negative int; got None"),
+    (-1, ValueError, "seed must be an int >= 0; got -1"),  # a wrong value (was TypeError)
+    (np.int64(-3), ValueError, "seed must be an int >= 0; got -3"),
+    (1.0, TypeError, "seed must be an int >= 0; got 1.0"),
+    (True, TypeError, "seed must be an int >= 0; got True"),
+    ("0", TypeError, "seed must be an int >= 0; got '0'"),
+    (None, TypeError, "seed must be an int >= 0; got None"),
 ])
 def test_seed_validated(make, seed, exc, match):
     with pytest.raises(exc, match=match):
@@ -373,9 +373,9 @@ def test_spirals():
     (lambda: make_least_squares(n_features=600), ValueError,
      r"n_train must be an int >= 601 \(n_features \+ 1\); got 512"),
     # an int beyond the float range: OverflowError before
-    (lambda: make_spirals(turns=10**400), ValueError, "turns must be a finite number > 0; got an int beyond the float range"),
-    (lambda: make_least_squares(noise=-10**400), ValueError, "noise must be a finite number >= 0; got an int beyond"),
-    (lambda: load_digits(val_fraction=10**400), ValueError, r"val_fraction must be in \(0, 1\); got an int beyond"),
+    (lambda: make_spirals(turns=10**400), ValueError, "turns must be a real number > 0; got an int beyond the float range"),
+    (lambda: make_least_squares(noise=-10**400), ValueError, "noise must be a real number >= 0; got an int beyond"),
+    (lambda: load_digits(val_fraction=10**400), ValueError, r"val_fraction must be a real number in \(0, 1\); got an int beyond"),
     # points beyond float64: RuntimeWarnings, then all-zero features (noise=1e155, silently) or
     # an error blaming X_train
     (lambda: make_spirals(noise=1e155), ValueError, "turns and noise must be small enough .* noise=1e.155"),

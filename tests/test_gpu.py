@@ -87,9 +87,9 @@ def test_sweep_matches_numpy_with_a_diverging_member(cp):
 
 
 def test_sweep_seeds_on_the_gpu(cp):
-    grid = sweep(SoftmaxRegression(64, 10, backend="cupy"), DIGITS, lrs=[0.1], seeds=[0, 1],
+    grid = sweep(SoftmaxRegression(64, 10, backend="cupy"), DIGITS, lrs=[0.1], init_seeds=[0, 1],
                  epochs=1)
-    ref = sweep(SoftmaxRegression(64, 10, backend="numpy"), DIGITS, lrs=[0.1], seeds=[0, 1],
+    ref = sweep(SoftmaxRegression(64, 10, backend="numpy"), DIGITS, lrs=[0.1], init_seeds=[0, 1],
                 epochs=1)
     for a, b in zip(grid[0], ref[0]):
         same_history(a, b)

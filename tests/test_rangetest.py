@@ -73,7 +73,7 @@ def test_stops_when_the_smoothed_loss_diverges():
     ema = ema_smooth(rt.losses)
     np.testing.assert_allclose(rt.ema, ema)
     best = np.minimum.accumulate(ema)
-    fired = [smoothed_diverged(ema[k], best[k - 1], diverge=4.0) for k in range(1, len(ema))]
+    fired = [smoothed_diverged(ema[k], best[k - 1], diverge_factor=4.0) for k in range(1, len(ema))]
     assert fired[-1] and not any(fired[:-1])    # the last recorded step is the one that fired
     assert np.isfinite(rt.losses).all()
 
@@ -82,7 +82,7 @@ def test_stops_on_a_non_finite_loss():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rt = range_test(LinearRegression(4), LSQ, lr_start=1e-2, lr_end=1e12, steps=100,
-                        batch_size=16, diverge=1e300)
+                        batch_size=16, diverge_factor=1e300)
     assert rt.stop_reason == "nan" and len(rt.lrs) < 100
     assert np.isfinite(rt.losses).all()          # the non-finite loss is not recorded
 
@@ -181,11 +181,11 @@ def test_suggestions_lie_in_the_tested_range():
 # ---- the stopping rule: also for negative losses ------------------------------------------------
 
 def test_stopping_rule_with_positive_and_negative_losses():
-    assert smoothed_diverged(4.01, 1.0, diverge=4.0) and not smoothed_diverged(3.99, 1.0, diverge=4.0)
+    assert smoothed_diverged(4.01, 1.0, diverge_factor=4.0) and not smoothed_diverged(3.99, 1.0, diverge_factor=4.0)
     # negative best: the same distance above it, not "4 × best" (which is lower than best)
-    assert not smoothed_diverged(-7.9, -2.0, diverge=4.0)
-    assert not smoothed_diverged(3.9, -2.0, diverge=4.0)
-    assert smoothed_diverged(4.1, -2.0, diverge=4.0)
+    assert not smoothed_diverged(-7.9, -2.0, diverge_factor=4.0)
+    assert not smoothed_diverged(3.9, -2.0, diverge_factor=4.0)
+    assert smoothed_diverged(4.1, -2.0, diverge_factor=4.0)
 
 
 def test_smoothed_limit_on_a_negative_loss_curve():
@@ -265,18 +265,18 @@ def test_plot_method_draws_with_plot_range_test():
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(mode="log"), ValueError, "mode must be 'exp' or 'linear'"),
+    (dict(mode="log"), ValueError, "mode must be one of 'exp', 'linear'"),
     (dict(suggest="fastai"), ValueError, "suggest must be one of 'steepest', 'minimum', 'valley'"),
-    (dict(diverge=1.0), ValueError, "diverge must be a number > 1"),
+    (dict(diverge_factor=1.0), ValueError, "diverge_factor must be a real number > 1"),
     (dict(steps=1), ValueError, "steps must be an int in \\[3, "),
     (dict(steps=2), ValueError, "steps must be an int in \\[3, 53687091\\]; got 2"),  # no suggestion from 2
     (dict(steps=10**10), ValueError, "steps must be an int in \\[3, 53687091\\]"),  # not a MemoryError
-    (dict(window=0.0), ValueError, r"window must be in \(0, 1\]"),
-    (dict(beta=1.0), ValueError, r"beta must be in \[0, 1\)"),
+    (dict(window=0.0), ValueError, r"window must be a fraction of the decades swept in \(0, 1\]"),
+    (dict(beta=1.0), ValueError, r"beta must be a real number in \[0, 1\)"),
     (dict(lr_start=0.0), ValueError, "lr_start"),
     (dict(lr_start=1.0, lr_end=0.1), ValueError, "lr_end"),
     (dict(batch_size=1000), ValueError, r"batch_size must be an int in \[1, 96\]"),
-    (dict(momentum=1.0), ValueError, r"momentum must be a float in \[0, 1\)"),
+    (dict(momentum=1.0), ValueError, r"momentum must be a real number in \[0, 1\)"),
 ])
 def test_range_test_validation(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -322,7 +322,7 @@ def test_flat_means_within_1e_5_of_the_largest_loss():
 
 def test_a_run_that_stops_at_once_says_why_it_has_no_suggestion():
     rt = range_test(LinearRegression(4), LSQ, lr_start=1e100, lr_end=1e101, steps=10,
-                    batch_size=16, diverge=1e300)
+                    batch_size=16, diverge_factor=1e300)
     assert rt.stop_reason == "nan" and len(rt.losses) == 2
     assert all(math.isnan(v) for v in rt.suggestions.values())
     assert rt.suggestion_note == "only 2 losses recorded; a suggestion needs at least 3"
@@ -359,3 +359,19 @@ def test_range_test_steepest_is_not_read_from_the_one_sided_edge():
         rt = range_test(LinearRegression(20, seed=seed), data, batch_size=32, seed=seed)
         half = rt.window * np.log10(rt.lr_end / rt.lr_start) / 2
         assert rt.suggestions["steepest"] >= rt.lr_start * 10 ** half * (1 - 1e-9)
+
+
+def test_diverge_is_a_deprecated_alias_of_diverge_factor():
+    """One name across train, sweep and range_test; the old spelling still works, and warns."""
+    data = load_digits(seed=0)
+    new = range_test(SoftmaxRegression(64, 10), data, steps=30, diverge_factor=3.0)
+    with pytest.warns(DeprecationWarning, match=r"diverge is deprecated, use diverge_factor=3.0"):
+        old = range_test(SoftmaxRegression(64, 10), data, steps=30, diverge=3.0)
+    np.testing.assert_array_equal(old.losses, new.losses)
+    assert old.diverge_factor == new.diverge_factor == 3.0
+    with pytest.warns(DeprecationWarning, match=r"RangeTest.diverge is deprecated"):
+        assert old.diverge == 3.0
+    with pytest.warns(DeprecationWarning, match=r"diverge is deprecated, use diverge_factor"):
+        assert smoothed_diverged(4.5, 1.0, diverge=4.0)
+    with pytest.raises(TypeError, match=r"pass diverge_factor only; diverge is its deprecated"):
+        range_test(SoftmaxRegression(64, 10), data, diverge_factor=3.0, diverge=3.0)

@@ -166,12 +166,12 @@ def test_escape_step():
     (dict(steps=2.0), TypeError, "steps"),
     (dict(noise=-0.1), ValueError, "noise"),
     (dict(noise=float("inf")), ValueError, "noise"),
-    (dict(lr=0.0), ValueError, "lr must be a finite number > 0"),
-    (dict(lr=10**400), ValueError, "lr must be a finite number > 0; got an int beyond the float range"),
-    (dict(noise=10**400), ValueError, "noise must be a finite number >= 0; got an int beyond"),
+    (dict(lr=0.0), ValueError, "lr must be a real number > 0"),
+    (dict(lr=10**400), ValueError, "lr must be a real number > 0; got an int beyond the float range"),
+    (dict(noise=10**400), ValueError, "noise must be a real number >= 0; got an int beyond"),
     (dict(lr="0.1"), TypeError, "lr"),
-    (dict(lr=lambda k: -0.1 + 0 * k), ValueError, r"lr\(k\) must be finite and >= 0 .* at k=0"),
-    (dict(lr=lambda k: np.where(np.asarray(k) < 3, 0.1, np.nan)), ValueError, "at k=3"),
+    (dict(lr=lambda k: -0.1 + 0 * k), ValueError, r"lr\(k\) must be a real number >= 0 at every step; got .* at k = 0"),
+    (dict(lr=lambda k: np.where(np.asarray(k) < 3, 0.1, np.nan)), ValueError, "at k = 3"),
     (dict(start=[1.0, 2.0, 3.0]), ValueError, r"start must have shape \(2,\) or \(n, 2\)"),
     (dict(start=np.zeros((0, 2))), ValueError, "start must have shape"),
     (dict(start=np.zeros((2, 3))), ValueError, "start must have shape"),
@@ -180,13 +180,13 @@ def test_escape_step():
     (dict(start=[10**400, 0]), ValueError, "start must be finite; got an int beyond"),  # OverflowError before
     # a schedule returning something that is not a number: "could not convert string to float",
     # "float() argument must be ...", "only length-1 arrays ..." before
-    (dict(lr=lambda k: "a"), TypeError, r"lr\(k\) must return a real number; got 'a' at k=0"),
-    (dict(lr=lambda k: "0.1"), TypeError, r"lr\(k\) must return a real number; got '0.1'"),  # silently 0.1
-    (dict(lr=lambda k: None), TypeError, r"lr\(k\) must return a real number; got None at k=0"),
-    (dict(lr=lambda k: np.ones((2, 2))), TypeError, r"lr\(k\) must return a real number; got array"),
-    (dict(lr=lambda k: 10**400), ValueError, r"lr\(k\) must be finite and >= 0 .*beyond the float range at k=0"),
-    (dict(seed=-1), ValueError, "seed must be a non-negative int; got -1"),
-    (dict(seed=1.5), TypeError, "seed must be a non-negative int; got 1.5"),
+    (dict(lr=lambda k: "a"), TypeError, r"lr\(k\) must be a real number at every step; got 'a' at k = 0"),
+    (dict(lr=lambda k: "0.1"), TypeError, r"lr\(k\) must be a real number at every step; got '0.1'"),  # silently 0.1
+    (dict(lr=lambda k: None), TypeError, r"lr\(k\) must be a real number at every step; got None at k = 0"),
+    (dict(lr=lambda k: np.ones((2, 2))), TypeError, r"lr\(k\) must be a real number at every step; got array"),
+    (dict(lr=lambda k: 10**400), ValueError, r"lr\(k\) must be a real number in the float range at every step; got an int beyond the float range at k = 0"),
+    (dict(seed=-1), ValueError, "seed must be an int >= 0; got -1"),
+    (dict(seed=1.5), TypeError, "seed must be an int >= 0; got 1.5"),
     (dict(bound=0.0), ValueError, "bound"),
     (dict(surface=lambda x, y: x), TypeError, "surface must be"),
 ])

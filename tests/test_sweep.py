@@ -111,7 +111,7 @@ def test_every_member_diverges():
 
 def test_seeds_make_a_grid_of_fresh_initialisations():
     model = MLP([2, 8, 3], seed=0)
-    grid = sweep(model, DATA, lrs=[0.1, 0.3], seeds=[4, 5, 6], **KW)
+    grid = sweep(model, DATA, lrs=[0.1, 0.3], init_seeds=[4, 5, 6], **KW)
     assert len(grid) == 2 and all(len(row) == 3 for row in grid)
     for lr, row in zip([0.1, 0.3], grid):
         for s, h in zip([4, 5, 6], row):
@@ -165,10 +165,10 @@ def test_a_run_leaves_no_arrays_on_the_model():
     (dict(lrs=[]), TypeError, "lrs must be a non-empty sequence"),
     (dict(lrs=0.1), TypeError, "lrs must be a non-empty sequence"),
     (dict(lrs=cosine_decay(0.1, until=5)), TypeError, "lrs must be a non-empty sequence"),
-    (dict(lrs=[0.1, -0.1]), ValueError, r"lrs\[1\] must be a positive finite float"),
-    (dict(lrs=[0.1, "a"]), TypeError, r"lrs\[1\] must be a positive finite float"),
-    (dict(lrs=[0.1], seeds=[]), TypeError, "seeds must be None or a non-empty sequence"),
-    (dict(lrs=[0.1], seeds=[0, -2]), ValueError, r"seeds\[1\] must be an int >= 0"),
+    (dict(lrs=[0.1, -0.1]), ValueError, r"lrs\[1\] must be a real number > 0"),
+    (dict(lrs=[0.1, "a"]), TypeError, r"lrs\[1\] must be a real number > 0"),
+    (dict(lrs=[0.1], init_seeds=[]), TypeError, "init_seeds must be None or a non-empty sequence"),
+    (dict(lrs=[0.1], init_seeds=[0, -2]), ValueError, r"init_seeds\[1\] must be an int >= 0"),
     (dict(lrs=[0.1], momentum=2.0), ValueError, "momentum must be"),
     # a dict or a set was taken for its keys (in no particular order for a set)
     (dict(lrs={0.1: "slow", 0.3: "fast"}), TypeError,
@@ -177,12 +177,12 @@ def test_a_run_leaves_no_arrays_on_the_model():
     (dict(lrs={0.1, 0.3}), TypeError, "lrs must be a non-empty sequence .*; got a set "
                                       r"\(which has no order: pass a list\)"),
     (dict(lrs={0.1: 1}.keys()), TypeError, "lrs must be a non-empty sequence .*; got a dict_keys"),
-    (dict(lrs=[0.1], seeds={1, 2}), TypeError, "seeds must be None or a non-empty sequence of ints; "
+    (dict(lrs=[0.1], init_seeds={1, 2}), TypeError, "init_seeds must be None or a non-empty sequence of ints >= 0; "
                                                "got a set"),
     (dict(lrs=np.float64(0.1)), TypeError, "lrs must be a non-empty sequence"),
     (dict(lrs=np.array(0.1)), TypeError, "lrs must be a non-empty sequence"),
-    (dict(lrs=[0.1, 1e-320]), ValueError, r"lrs\[1\] must be a positive finite float >= 2.23e-308"),
-    (dict(lrs=[0.1, lambda k: "a"]), TypeError, r"lrs\[1\] schedule must give real numbers"),
+    (dict(lrs=[0.1, 1e-320]), ValueError, r"lrs\[1\] must be a real number >= 2.23e-308"),
+    (dict(lrs=[0.1, lambda k: "a"]), TypeError, r"lrs\[1\]\(k\) must be a real number at every step"),
 ])
 def test_sweep_validation(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -206,5 +206,18 @@ def test_the_memory_limit_counts_every_member(monkeypatch):
     with pytest.raises(ValueError, match=r"epochs must be an int in \[1, 1\] for this run; got 4: "
                                          r"28 steps \(7 an epoch\), for each of 16 runs, would "
                                          r"need .* reduce epochs \(or raise batch_size or pass "
-                                         r"fewer lrs or seeds\)"):
-        sweep(MLP([2, 8, 3]), DATA, lrs=[0.1] * 4, seeds=[0, 1, 2, 3], **KW)
+                                         r"fewer lrs or init_seeds\)"):
+        sweep(MLP([2, 8, 3]), DATA, lrs=[0.1] * 4, init_seeds=[0, 1, 2, 3], **KW)
+
+
+def test_seeds_is_a_deprecated_alias_of_init_seeds():
+    """init_seeds (the initialisations) and seed (the data order) say what they seed; the old
+    spelling seeds= still works, and warns naming the new one."""
+    model = MLP([2, 8, 3], seed=0)
+    new = sweep(model, DATA, lrs=[0.1], init_seeds=[4, 5], **KW)
+    with pytest.warns(DeprecationWarning, match=r"seeds is deprecated, use init_seeds=\[4, 5\]"):
+        old = sweep(model, DATA, lrs=[0.1], seeds=[4, 5], **KW)
+    for a, b in zip(old[0], new[0]):
+        np.testing.assert_array_equal(a.loss, b.loss)
+    with pytest.raises(TypeError, match=r"pass init_seeds only; seeds is its deprecated old name"):
+        sweep(model, DATA, lrs=[0.1], init_seeds=[4], seeds=[4], **KW)
