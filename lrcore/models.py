@@ -332,6 +332,8 @@ class SoftmaxRegression(_Classifier):
     """Multinomial logistic regression: logits ``z = W x + b``, softmax cross-entropy loss.
 
     ``params``: ``W`` ``(n_classes, n_in)`` drawn with std √(1/n_in), and ``b = 0``.
+    It is the MLP without a hidden layer, ``MLP([n_in, n_classes])``, bit for bit; the two
+    arguments name the only two widths a one-layer model has (an MLP takes its list of widths).
 
     >>> SoftmaxRegression(64, 10, seed=0)
     SoftmaxRegression(64, 10, seed=0, params=650)

@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from lrcore.data import make_least_squares
+from lrcore.data import load_digits, make_least_squares
 from lrcore.models import MLP, LinearRegression, SoftmaxRegression
 from lrcore.stacked import StackedModel
+from lrcore.training import train
 
 F64 = dict(dtype=np.float64)
 
@@ -261,3 +262,12 @@ def test_deepcopy_and_pickle():
     for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert clone.xp is np and clone.theta[0] is not m.theta[0]
         assert clone.loss(X, y) == m.loss(X, y)
+
+
+def test_softmax_regression_is_the_mlp_without_a_hidden_layer():
+    """SoftmaxRegression(n_in, n_classes) and MLP([n_in, n_classes]) are one model, bit for bit."""
+    data = load_digits(seed=0)
+    a = train(SoftmaxRegression(64, 10, seed=3), data, lr=0.3, epochs=2)
+    b = train(MLP([64, 10], seed=3), data, lr=0.3, epochs=2)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    np.testing.assert_array_equal(a.val_loss, b.val_loss)
