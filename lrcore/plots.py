@@ -18,6 +18,50 @@ import numpy as np
 # Okabe & Ito's palette: distinguishable with every common form of colour blindness.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 
+#: One colour and one line style per schedule, the same in every figure of the book. Keys are the
+#: names of the functions that build the schedules (``Schedule.name``), plus ``"reduce_on_plateau"``
+#: and the variants the book compares by name. Colours are Okabe & Ito's; the line style tells
+#: apart the few schedules that share a colour.
+SCHEDULE_STYLES = {
+    "constant": {"color": "#000000", "linestyle": "-"},
+    "step_decay": {"color": "#0072B2", "linestyle": "-"},
+    "multistep_decay": {"color": "#0072B2", "linestyle": "--"},
+    "exponential_decay": {"color": "#D55E00", "linestyle": "-"},
+    "linear_decay": {"color": "#009E73", "linestyle": "-"},
+    "polynomial_decay": {"color": "#009E73", "linestyle": "--"},
+    "inverse_time_decay": {"color": "#D55E00", "linestyle": "--"},
+    "cosine_decay": {"color": "#CC79A7", "linestyle": "-"},
+    "warmup_cosine": {"color": "#CC79A7", "linestyle": "--"},
+    "cosine_restarts": {"color": "#56B4E9", "linestyle": "-"},
+    "cyclic": {"color": "#E69F00", "linestyle": "-"},
+    "triangular": {"color": "#E69F00", "linestyle": "-"},
+    "triangular2": {"color": "#E69F00", "linestyle": "--"},
+    "exp_range": {"color": "#E69F00", "linestyle": ":"},
+    "one_cycle": {"color": "#882255", "linestyle": "-"},
+    "reduce_on_plateau": {"color": "#7F7F7F", "linestyle": "-"},
+}
+
+
+def schedule_style(schedule) -> dict:
+    """The colour and line style of a schedule in every figure: ``ax.plot(x, y, **schedule_style(s))``.
+
+    ``schedule`` is a schedule built by :mod:`lrcore.schedules` (its ``name`` is looked up; a
+    ``cyclic`` schedule by its ``mode``, a ``warmup`` of a ``cosine_decay`` as ``warmup_cosine``)
+    or one of the names of :data:`SCHEDULE_STYLES`. Returns a new dict, safe to update.
+    """
+    name = schedule
+    if not isinstance(schedule, str):
+        name = getattr(schedule, "name", None)
+        if name == "cyclic":
+            name = schedule.mode
+        elif name == "warmup" and getattr(schedule.schedule, "name", None) == "cosine_decay":
+            name = "warmup_cosine"
+    if name not in SCHEDULE_STYLES:
+        raise ValueError(f"schedule must be a schedule of lrcore.schedules or one of "
+                         f"{sorted(SCHEDULE_STYLES)}; got {schedule!r}")
+    return dict(SCHEDULE_STYLES[name])
+
+
 #: rcParams of the house style: sized for the book's text width (about 7 inches), readable labels.
 #: (The colour cycle is added by :func:`book_style`, which needs matplotlib.)
 STYLE = {

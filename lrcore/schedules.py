@@ -151,6 +151,11 @@ class Schedule:
         lr = np.broadcast_to(np.asarray(self._lr(steps), dtype=np.float64), steps.shape)
         return float(lr[0]) if isinstance(k, int) else lr.reshape(np.shape(k))
 
+    @property
+    def name(self) -> str:
+        """The name of the function that built the schedule (``"cosine_decay"``)."""
+        return self._name
+
     def __getattr__(self, name):  # called only for what is not a slot: the hyper-parameters
         if name.startswith("_") or name not in self._params:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

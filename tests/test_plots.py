@@ -163,3 +163,21 @@ def test_a_single_run_has_no_band_and_empty_input_raises():
     with pytest.raises(ValueError, match="histories"):
         plots.plot_mean_history([], ax=ax)
     plt.close(fig)
+
+
+def test_schedule_style_is_one_per_schedule_and_names_errors():
+    from lrcore import schedules as S
+    from lrcore.plots import SCHEDULE_STYLES, schedule_style
+
+    assert schedule_style(S.constant(0.1)) == SCHEDULE_STYLES["constant"]
+    assert schedule_style(S.cyclic(0.1, 1.0, half_cycle=5, mode="exp_range", gamma=0.9)) \
+        == SCHEDULE_STYLES["exp_range"]
+    assert schedule_style(S.warmup(S.cosine_decay(1.0, until=10), steps=2)) \
+        == SCHEDULE_STYLES["warmup_cosine"]
+    pairs = [(v["color"], v["linestyle"]) for k, v in SCHEDULE_STYLES.items() if k != "cyclic"]
+    assert len(set(pairs)) == len(pairs), "two schedules would look the same"
+    style = schedule_style("constant")
+    style["color"] = "red"  # a copy: the registry is unchanged
+    assert SCHEDULE_STYLES["constant"]["color"] == "#000000"
+    with pytest.raises(ValueError, match="schedule must be"):
+        schedule_style("no_such_schedule")
