@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LAB_STAMP := $(VENV)/.lab-stamp
 BOOK   := _build/html/index.html
 
 # Stored notebook outputs are made and checked with NumPy on one BLAS thread.
@@ -24,12 +25,15 @@ NBVAL = $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:randomly --nbval -
 		--nbval-sanitize-with chapters/sanitize.cfg -o addopts="" -o testpaths=chapters chapters
 
 .PHONY: venv book test unit unit-baseline-simd nbval nbval-baseline-simd build-strict browser \
-	notebooks bench clean help
+	test-browser lab lab-copies notebooks bench clean help
 
 help:
 	@echo "make book       build the HTML book (creates .venv if needed) and print its index page"
 	@echo "make test       the whole suite: unit tests + doctests and nbval (each twice: as found, and"
 	@echo "                with NumPy's SIMD at its baseline), strict book build, browser test"
+	@echo "make test-browser  JupyterLab in Chromium on every chapter's reading copy (about 2 min)"
+	@echo "make lab        open the chapters in JupyterLab (reading copies in _build/lab; installs"
+	@echo "                the 'lab' extra: JupyterLab and jupyterlab-myst)"
 	@echo "make notebooks  re-execute every chapter in place (NumPy backend, one BLAS thread)"
 	@echo "make bench      run the benchmarks in bench/ (needs the 'bench' extra for PyTorch)"
 
@@ -67,8 +71,28 @@ build-strict: venv
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W --keep-going --quiet
 
+# Every page of the HTML book in Chromium, and the reading copies against the HTML just built.
 browser: venv
 	$(BIN)/python -m pytest -q -m browser -o addopts="" tests/test_browser.py
+	$(BIN)/python -m pytest -q -o addopts="" tests/test_lab.py::test_copies_show_what_the_html_book_shows
+
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[book,test,lab]"
+	touch $(LAB_STAMP)
+
+# The chapters for JupyterLab: every role of the HTML book replaced by what the book shows.
+lab-copies: venv
+	$(BIN)/python tools/reading_copies.py
+
+# JupyterLab on the reading copies (a copy whose cells you edited is kept: see README).
+# LAB_ARGS passes options, e.g. make lab LAB_ARGS="--no-browser --port=8899".
+lab: $(LAB_STAMP) lab-copies
+	$(BIN)/jupyter trust _build/lab/chapters/*.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=_build/lab/chapters $(LAB_ARGS)
+
+# JupyterLab in Chromium on every reading copy (about 2 minutes, so not part of `make test`).
+test-browser: $(LAB_STAMP)
+	$(BIN)/python -m pytest -q -m browser -o addopts="" tests/test_lab.py
 
 notebooks: venv
 	$(BIN)/python tools/execute_notebooks.py chapters/*.ipynb
