@@ -1,7 +1,10 @@
 """Every page of the built book, in a real browser (Debian's Chromium driven by Playwright).
 
 For each page: the math is typeset by the local MathJax (no raw `$$` or `\\(` left), every image
-loads, no request leaves the machine, and the console shows no error. Run after the book is built
+loads, no request leaves the machine, and the console shows no error. At the book's default width
+(a 1280 px window) no code block scrolls sideways, folded cells included; folded cells
+(`hide-input`, `hide-output`, `hide-cell`) open without JavaScript. Each page and what it
+embeds weighs less than 5 MB. Run after the book is built
 (`make test` does both). Set BOOK_SCREENSHOTS=DIR to save a screenshot of each page.
 
 Locally the test skips when Chromium or the built book is missing; under CI=true that is a failure.
@@ -122,3 +125,56 @@ def test_internal_links_resolve(page_path):
         if "://" in href:
             continue
         assert (HTML / page_path).parent.joinpath(href).resolve().exists(), f"{page_path} links to missing {href}"
+
+
+#: The widest the book's pages are read at by default, and the page-weight budget of one chapter.
+WIDTH = 1280
+MAX_PAGE_BYTES = 5_000_000
+
+CODE_BLOCKS = """() => Array.from(document.querySelectorAll('main div.highlight pre'))
+    .filter(p => !p.closest('.cell_output'))"""
+
+
+@pytest.mark.parametrize("page_path", _pages() or ["intro.html"])
+def test_no_code_block_scrolls_sideways(server, browser, page_path):
+    """Cell inputs (folded ones opened) and included code fit the page: nothing is cut off."""
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
+    page.goto(f"{server}/{page_path}", wait_until="networkidle")
+    folded = page.evaluate("document.querySelectorAll('main details.hide').length")
+    closed = page.evaluate("Array.from(document.querySelectorAll('main details.hide')).filter(d => !d.open).length")
+    assert closed == folded, "a folded cell is shown open"
+    page.evaluate("document.querySelectorAll('main details').forEach(d => { d.open = true; })")
+    hidden = page.evaluate(f"""() => ({CODE_BLOCKS})().filter(p => p.closest('details') && p.getClientRects().length === 0).length""")
+    assert hidden == 0, "a folded cell does not show its code once opened"
+    wide = page.evaluate(f"""() => ({CODE_BLOCKS})().filter(p => p.scrollWidth > p.clientWidth).map(p => {{
+        const lines = p.textContent.split('\\n');
+        const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+        return `${{longest.length}} characters: ${{longest.trim().slice(0, 60)}}`;
+    }})""")
+    page.close()
+    assert not wide, f"{len(wide)} code block(s) scroll sideways at {WIDTH} px: {wide[:8]}"
+
+
+def _embedded(page_path):
+    """The files a page loads that are its own (images, media), not the theme's shared _static/."""
+    import re
+    html = (HTML / page_path).read_text(encoding="utf-8")
+    own = set()
+    for src in re.findall(r'(?:src|data-src|poster)="([^"#?]+)', html):
+        if "://" in src or src.startswith(("data:", "#")) or "/_static/" in "/" + src:
+            continue
+        own.add((HTML / page_path).parent.joinpath(src).resolve())
+    return html, own
+
+
+@pytest.mark.parametrize("page_path", _pages() or ["intro.html"])
+def test_page_weight(page_path):
+    """A chapter with its figures and embedded animations stays under 5 MB (theme assets aside)."""
+    if not HTML.is_dir():
+        _missing("the book is not built")
+    html, own = _embedded(page_path)
+    missing = [str(f) for f in own if not f.exists()]
+    assert not missing, f"{page_path} embeds missing files: {missing}"
+    total = len(html.encode("utf-8")) + sum(f.stat().st_size for f in own)
+    assert total < MAX_PAGE_BYTES, f"{page_path} weighs {total / 1e6:.1f} MB with what it embeds (limit 5 MB)"

@@ -67,3 +67,34 @@ def test_figures_are_stored_with_text_that_nbval_checks(path):
                        or "text/html" in o.get("data", {}) for o in outs)
         if has_png and "nbval-ignore-output" not in cell.get("metadata", {}).get("tags", []):
             assert has_text, f"{path.name} code cell {i} draws a figure but prints nothing nbval can compare"
+
+
+#: The longest code line the HTML book shows without a sideways scroll bar at 1280 px (with the
+#: book's 13 px code font, 83 characters of DejaVu Sans Mono fit; tests/test_browser.py checks
+#: the rendered pages), kept with a small margin for other monospace fonts.
+MAX_CODE_LINE = 79
+
+
+def _long_lines(text):
+    return [f"{len(line)} chars: {line.strip()[:50]}" for line in text.splitlines() if len(line) > MAX_CODE_LINE]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_the_page(path):
+    _, cells = _code_cells(path)
+    long = [f"cell {i}: {line}" for i, cell in enumerate(cells) for line in _long_lines("".join(cell["source"]))]
+    assert not long, f"{path.name}: {len(long)} code lines longer than {MAX_CODE_LINE} characters: {long[:6]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_included_code_fits_the_page(path):
+    """The lrcore code a chapter shows with {literalinclude} (and its other code blocks) fits too."""
+    import re
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    import reading_copies
+    nb = reading_copies.reading_copy(path, reading_copies.load_book(ROOT))
+    blocks = [m.group(2) for c in nb["cells"] if c["cell_type"] == "markdown"
+              for m in re.finditer(r"^(`{3,})\w*\n(.*?)\n\1$", c["source"], re.S | re.M)]
+    long = [line for block in blocks for line in _long_lines(block)]
+    assert not long, f"{path.name}: {len(long)} lines of its code blocks are longer than {MAX_CODE_LINE}: {long[:6]}"
