@@ -108,12 +108,63 @@ def _ax(ax):
     return ax if ax is not None else _plt().gca()
 
 
+def _line_style(style, color, default=None) -> dict:
+    """The colour and line style of a curve: ``style`` (a schedule or its name, see
+    :func:`schedule_style`, or a dict of line properties) with ``color`` on top when given."""
+    props = {}
+    if style is not None:
+        props = dict(style) if isinstance(style, dict) else schedule_style(style)
+    elif default is not None:
+        props = dict(default)
+    if color is not None:
+        props["color"] = color
+    return props
+
+
+def _auto_style(schedule) -> dict | None:
+    """The book's style of a schedule built by lrcore (None for any other callable)."""
+    try:
+        return schedule_style(schedule)
+    except (ValueError, AttributeError):
+        return None
+
+
+def unclip(artist, ax, pad: float = 0.04):
+    """Let a marker at the edge of ``ax`` show whole: clip ``artist`` to the axes grown by ``pad``
+    (a fraction of the axes) instead of to the axes, so that a point on the frame is not cut in
+    half while a point far outside stays hidden. Returns the artist."""
+    from matplotlib.transforms import Bbox, TransformedBbox
+
+    artist.set_clip_path(None)
+    artist.set_clip_box(TransformedBbox(Bbox([[-pad, -pad], [1 + pad, 1 + pad]]), ax.transAxes))
+    return artist
+
+
+def legend_outside(ax, **kwargs):
+    """A legend right of the axes, never over the data (``kwargs`` go to ``ax.legend``)."""
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0, **kwargs}
+    return ax.legend(**kwargs)
+
+
+def _legend(ax, legend):
+    if legend == "outside":
+        return legend_outside(ax)
+    if legend in (None, False, "none"):
+        return None
+    if legend in (True, "inside"):
+        return ax.legend()
+    raise ValueError(f"legend must be one of 'outside', 'inside', None; got {legend!r}")
+
+
 def plot_history(history, *, ax=None, metric: str = "val_loss", label: str | None = None,
-                 color=None, per: str = "epoch"):
+                 color=None, per: str = "epoch", style=None):
     """Draw one training curve: ``metric`` of a History against epoch (or step, for ``loss``/``lr``).
 
     ``metric`` is a per-epoch field (``val_loss``, ``train_loss``, ``val_accuracy``) or a per-step
-    field (``loss``, ``lr``, ``momentum``). A diverged run ends with a cross at its last finite value.
+    field (``loss``, ``lr``, ``momentum``). A diverged run ends with a cross at its last finite
+    value, drawn whole even on the frame of the axes. ``style``: the schedule the run used (or its
+    name), to draw it in that schedule's colour and line style (:func:`schedule_style`);
+    ``color`` overrides the colour.
     """
     ax = _ax(ax)
     y = np.asarray(getattr(history, metric), dtype=float)
@@ -126,10 +177,12 @@ def plot_history(history, *, ax=None, metric: str = "val_loss", label: str | Non
     else:
         x = np.arange(1, len(y) + 1)
         xlabel = "epoch"
-    (line,) = ax.plot(x, y, label=label, color=color)
+    (line,) = ax.plot(x, y, label=label, **_line_style(style, color))
     finite = np.flatnonzero(np.isfinite(y))
     if getattr(history, "diverged", False) and finite.size:
-        ax.plot(x[finite[-1]], y[finite[-1]], "x", color=line.get_color(), markersize=8, mew=2)
+        (cross,) = ax.plot(x[finite[-1]], y[finite[-1]], "x", color=line.get_color(), markersize=8,
+                           mew=2, zorder=3)
+        unclip(cross, ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_LABELS.get(metric, metric))
     return ax
@@ -146,21 +199,36 @@ _LABELS = {
 
 
 def plot_histories(histories: Sequence, labels: Iterable[str], *, ax=None, metric: str = "val_loss",
-                   per: str = "epoch"):
-    """Several runs on one axis, one colour each, with a legend."""
+                   per: str = "epoch", styles: Sequence | None = None, legend="outside"):
+    """Several runs on one axis, one colour each, with a legend.
+
+    ``styles``: one schedule (or name) per run, to draw each in its schedule's style; by default
+    the runs take the colours of the house cycle. ``legend``: ``"outside"`` (right of the axes,
+    never over a curve), ``"inside"`` (matplotlib's best place) or None.
+    """
     ax = _ax(ax)
-    for h, label in zip(histories, labels):
-        plot_history(h, ax=ax, metric=metric, label=label, per=per)
-    ax.legend()
+    histories = list(histories)
+    styles = [None] * len(histories) if styles is None else list(styles)
+    if len(styles) != len(histories):
+        raise ValueError(f"styles must hold one style per history ({len(histories)}); got {len(styles)}")
+    for h, label, style in zip(histories, labels, styles):
+        plot_history(h, ax=ax, metric=metric, label=label, per=per, style=style)
+    _legend(ax, legend)
     return ax
 
 
 def plot_schedule(schedule, steps: int, *, ax=None, label: str | None = None, log: bool = False,
-                  color=None, unit: str = "step k"):
-    """The learning rate ε_k of ``schedule`` for k = 0 .. steps-1 (a step plot: ε_k holds for update k)."""
+                  color=None, unit: str = "step k", style=None):
+    """The learning rate ε_k of ``schedule`` for k = 0 .. steps-1 (a step plot: ε_k holds for update k).
+
+    A schedule built by lrcore is drawn in its own colour and line style (:func:`schedule_style`),
+    the same in every figure; ``style`` (a schedule name or a dict) chooses another, ``color``
+    overrides the colour. Any other callable takes the next colour of the house cycle.
+    """
     ax = _ax(ax)
     k = np.arange(steps)
-    ax.step(k, schedule(k), where="post", label=label, color=color)
+    ax.step(k, schedule(k), where="post", label=label,
+            **_line_style(style, color, default=_auto_style(schedule)))
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(unit)
@@ -169,16 +237,21 @@ def plot_schedule(schedule, steps: int, *, ax=None, label: str | None = None, lo
 
 
 def plot_final_vs_lr(lrs, finals, *, ax=None, label: str | None = None, yerr=None, color=None,
-                     ylabel: str = "final validation loss"):
-    """Final loss against the learning rate on a log axis (the U-shape); NaN (diverged) left out."""
+                     ylabel: str = "final validation loss", style=None):
+    """Final loss against the learning rate on a log axis (the U-shape); NaN (diverged) left out.
+
+    ``style``: the schedule these runs used (or its name), to draw them in its colour and line
+    style (:func:`schedule_style`); ``color`` overrides the colour.
+    """
     ax = _ax(ax)
     lrs, finals = np.asarray(lrs, dtype=float), np.asarray(finals, dtype=float)
     ok = np.isfinite(finals)
+    props = _line_style(style, color)
     if yerr is None:
-        ax.plot(lrs[ok], finals[ok], "o-", label=label, color=color)
+        ax.plot(lrs[ok], finals[ok], marker="o", label=label, **props)
     else:
-        ax.errorbar(lrs[ok], finals[ok], yerr=np.asarray(yerr)[..., ok], fmt="o-", capsize=3,
-                    label=label, color=color)
+        ax.errorbar(lrs[ok], finals[ok], yerr=np.asarray(yerr)[..., ok], marker="o", capsize=3,
+                    label=label, **props)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate ε")
     ax.set_ylabel(ylabel)
@@ -198,7 +271,7 @@ def mark_lr_changes(history, *, ax=None, per: str = "epoch", color="0.4"):
 
 def plot_mean_history(histories: Sequence, *, ax=None, metric: str = "val_loss",
                       label: str | None = None, color=None, per: str = "epoch",
-                      alpha: float = 0.2):
+                      alpha: float = 0.2, style=None):
     """The mean of ``metric`` over several runs (e.g. seeds) as a line, ±1 standard deviation as a band.
 
     ``histories`` are runs of one configuration with equally long records (a row of
@@ -224,18 +297,20 @@ def plot_mean_history(histories: Sequence, *, ax=None, metric: str = "val_loss",
         mean = np.where(n > 0, Z.sum(axis=0) / n, np.nan)
         var = np.where(ok, (Y - mean) ** 2, 0.0).sum(axis=0) / np.maximum(n - 1, 1)
     std = np.where(n > 0, np.sqrt(var), np.nan)
-    (line,) = ax.plot(x, mean, label=label, color=color)
+    (line,) = ax.plot(x, mean, label=label, **_line_style(style, color))
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=alpha, linewidth=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_LABELS.get(metric, metric))
     return ax
 
 
-def plot_range_test(rt, *, ax=None, ema: bool = False):
+def plot_range_test(rt, *, ax=None, ema: bool = False, legend="outside"):
     """The record of an LR range test (a :class:`~lrcore.rangetest.RangeTest`) against the LR.
 
     The minibatch loss (thin) and its centred smoothing against the LR on a log axis; each
-    suggestion marked at exactly its LR, on the smoothed curve; ``ema=True`` adds the EMA.
+    suggestion marked at exactly its LR, on the smoothed curve (whole, even on the frame);
+    ``ema=True`` adds the EMA. ``legend``: ``"outside"`` (right of the axes, never over the
+    curves), ``"inside"`` or None.
     """
     ax = _ax(ax)
     ax.plot(rt.lrs, rt.losses, color="0.6", lw=0.8, label="minibatch loss")
@@ -249,10 +324,11 @@ def plot_range_test(rt, *, ax=None, ema: bool = False):
             if not math.isfinite(lr):
                 continue
             y = np.interp(np.log10(lr), log_lrs, rt.smoothed)
-            ax.plot([lr], [y], markers.get(name, "o"), ms=7, zorder=3,
-                    label=f"{name}: {lr:.2g}" + (" (suggestion)" if name == rt.suggest else ""))
+            (mark,) = ax.plot([lr], [y], markers.get(name, "o"), ms=7, zorder=3,
+                              label=f"{name}: {lr:.2g}" + (" (suggestion)" if name == rt.suggest else ""))
+            unclip(mark, ax)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate ε")
     ax.set_ylabel("loss")
-    ax.legend()
+    _legend(ax, legend)
     return ax

@@ -32,9 +32,68 @@ def _history(lr0=0.1, epochs=10, steps_per_epoch=20, rate=0.3, diverged=False):
 
 @pytest.mark.mpl_image_compare(style=STYLE)
 def test_plot_histories_with_a_diverged_run():
+    """Legend right of the axes; the diverged run's cross sits on the top edge and shows whole."""
     fig, ax = plt.subplots()
-    plots.plot_histories([_history(rate=0.3), _history(rate=0.1), _history(diverged=True)],
-                         ["good", "low", "too high"], ax=ax)
+    diverged = _history(rate=-0.2, diverged=True)  # rises, then NaN from epoch 6
+    plots.plot_histories([_history(rate=0.3), _history(rate=0.1), diverged],
+                         ["good", "low", "too high"], ax=ax,
+                         styles=["cosine_decay", "constant", "step_decay"])
+    ax.set_ylim(0, diverged.val_loss[4])  # its last finite value, the cross, on the top frame
+    return fig
+
+
+def test_a_cross_on_the_frame_is_not_cut_but_one_far_outside_is_hidden():
+    fig, ax = plt.subplots()
+    plots.plot_history(_history(diverged=True), ax=ax)
+    cross = ax.lines[-1]
+    assert cross.get_marker() == "x" and cross.get_clip_path() is None and cross.get_clip_on()
+    fig.canvas.draw()
+    box, frame = cross.get_clip_box(), ax.get_window_extent()
+    assert box.x0 < frame.x0 and box.y1 > frame.y1          # room for half a marker beyond the frame
+    assert box.height < 1.1 * frame.height                   # but not the whole figure
+    plt.close(fig)
+
+
+def test_styles_and_legend_arguments():
+    from lrcore import schedules as S
+
+    fig, ax = plt.subplots()
+    plots.plot_schedule(S.step_decay(0.1, factor=0.5, every=10), 40, ax=ax)          # its own style
+    plots.plot_schedule(S.cosine_decay(0.1, until=40), 40, ax=ax, color="red")      # colour overridden
+    plots.plot_schedule(lambda k: 0.05 + 0 * np.asarray(k), 40, ax=ax, style="one_cycle")
+    step, cosine, other = ax.lines
+    assert (step.get_color(), step.get_linestyle()) == ("#0072B2", "-")
+    assert (cosine.get_color(), cosine.get_linestyle()) == ("red", "-")
+    assert (other.get_color(), other.get_linestyle()) == (plots.SCHEDULE_STYLES["one_cycle"]["color"], "-")
+    plots.plot_mean_history(_runs(0.3), ax=ax, style="triangular2")
+    assert ax.lines[-1].get_linestyle() == "--"
+    plots.plot_final_vs_lr([0.1, 1.0], [0.5, 0.4], ax=ax, style="exp_range")
+    assert (ax.lines[-1].get_linestyle(), ax.lines[-1].get_marker()) == (":", "o")
+    with pytest.raises(ValueError, match="styles must hold one style per history"):
+        plots.plot_histories([_history()], ["a"], ax=ax, styles=["constant", "constant"])
+    with pytest.raises(ValueError, match="legend must be one of"):
+        plots.plot_histories([_history()], ["a"], ax=ax, legend="top")
+    plots.plot_histories([_history()], ["a"], ax=ax, legend=None)
+    assert ax.get_legend() is None
+    plt.close(fig)
+
+
+@pytest.mark.mpl_image_compare(style=STYLE)
+def test_plot_schedules_in_their_book_styles():
+    """Every schedule in its one colour and line style (as in every figure of the book)."""
+    from lrcore import schedules as S
+
+    fig, ax = plt.subplots()
+    steps = 300
+    for schedule in (S.constant(0.1), S.step_decay(0.1, factor=0.5, every=75),
+                     S.exponential_decay(0.1, factor=0.5, every=75),
+                     S.linear_decay(0.1, lr_end=0.01, until=steps), S.cosine_decay(0.1, until=steps),
+                     S.warmup(S.cosine_decay(0.1, until=steps - 30), steps=30),
+                     S.cosine_restarts(0.1, period=100, lr_min=0.0),
+                     S.cyclic(0.01, 0.1, half_cycle=50, mode="triangular2")):
+        name = {"cyclic": "triangular2", "warmup": "warmup_cosine"}.get(schedule.name, schedule.name)
+        plots.plot_schedule(schedule, steps, ax=ax, label=name)
+    plots.legend_outside(ax)
     return fig
 
 
