@@ -58,3 +58,18 @@ def test_book_and_test_pin_what_stored_outputs_depend_on():
 def test_jupyter_book_is_pinned_below_2():
     book = [_norm(r) for r in _pyproject()["optional-dependencies"]["book"]]
     assert any(r.startswith("jupyter-book") and "<2" in r for r in book)
+
+
+def test_lab_extra_pins_jupyterlab_and_jupyterlab_myst_by_major_version():
+    lab = {_norm(r).split(">")[0]: _norm(r) for r in _pyproject()["optional-dependencies"]["lab"]}
+    assert set(lab) == {"jupyterlab", "jupyterlab-myst"}
+    assert "<5" in lab["jupyterlab"] and "<3" in lab["jupyterlab-myst"]
+
+
+def test_make_lab_and_test_browser_are_wired():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab:.*\n(\t.*\n)*\t.*tools/reading_copies.py|^lab-copies:.*\n\t.*reading_copies.py",
+                     makefile, re.M), "make lab must write the reading copies"
+    assert re.search(r'^\$\(LAB_STAMP\):.*\n\t.*pip install .*\[[^]]*lab', makefile, re.M)
+    assert re.search(r"^test-browser:.*\n\t.*tests/test_lab.py", makefile, re.M)
+    assert "make test-browser" in (ROOT / ".ci" / "run").read_text()
