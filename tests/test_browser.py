@@ -178,3 +178,25 @@ def test_page_weight(page_path):
     assert not missing, f"{page_path} embeds missing files: {missing}"
     total = len(html.encode("utf-8")) + sum(f.stat().st_size for f in own)
     assert total < MAX_PAGE_BYTES, f"{page_path} weighs {total / 1e6:.1f} MB with what it embeds (limit 5 MB)"
+
+
+@pytest.mark.parametrize("page_path", [p for p in _pages() if p.startswith("chapters/")] or ["chapters"])
+def test_folding_tags_fold_the_cells_they_tag(page_path):
+    """hide-input / hide-cell / hide-output fold behind a <details> toggle (plain HTML: it works
+    offline and without JavaScript), remove-input drops the code and keeps the output."""
+    if not HTML.is_dir():
+        _missing("the book is not built")
+    bs4 = pytest.importorskip("bs4")
+    soup = bs4.BeautifulSoup((HTML / page_path).read_text(encoding="utf-8"), "html.parser")
+    for cell in soup.select("div.cell"):
+        tags = {c[4:] for c in cell["class"] if c.startswith("tag_")}
+        folded = cell.select("details.hide")
+        if tags & {"hide-input", "hide-cell", "hide-output"}:
+            assert folded and all(not d.has_attr("open") for d in folded), f"{sorted(tags)} cell not folded"
+            assert folded[0].find("summary"), "a folded cell has no toggle"
+        else:
+            assert not folded, "an untagged cell is folded"
+        if "remove-input" in tags:
+            assert not cell.select(".cell_input"), "remove-input left the code"
+        if "hide-input" in tags or "hide-cell" in tags:
+            assert cell.select("details.hide .cell_input"), "the code is not inside the fold"
