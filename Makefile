@@ -31,7 +31,7 @@ help:
 	@echo "make book       build the HTML book (creates .venv if needed) and print its index page"
 	@echo "make test       the whole suite: unit tests + doctests and nbval (each twice: as found, and"
 	@echo "                with NumPy's SIMD at its baseline), strict book build, browser test"
-	@echo "make test-browser  JupyterLab in Chromium on every chapter's reading copy (about 2 min)"
+	@echo "make test-browser  JupyterLab in Chromium on every chapter's reading copy (2-3 min)"
 	@echo "make lab        open the chapters in JupyterLab (reading copies in _build/lab; installs"
 	@echo "                the 'lab' extra: JupyterLab and jupyterlab-myst)"
 	@echo "make notebooks  re-execute every chapter in place (NumPy backend, one BLAS thread)"
@@ -90,7 +90,7 @@ lab: $(LAB_STAMP) lab-copies
 	$(BIN)/jupyter trust _build/lab/chapters/*.ipynb
 	$(BIN)/jupyter lab --ServerApp.root_dir=_build/lab/chapters $(LAB_ARGS)
 
-# JupyterLab in Chromium on every reading copy (about 2 minutes, so not part of `make test`).
+# JupyterLab in Chromium on every reading copy (2-3 minutes, so not part of `make test`).
 test-browser: $(LAB_STAMP)
 	$(BIN)/python -m pytest -q -m browser -o addopts="" tests/test_lab.py
 
