@@ -133,6 +133,7 @@ def test_every_role_is_replaced_by_what_the_html_shows(small_book):
     log = []
     nb = rc.reading_copy(small_book / "chapters" / "one.ipynb", book, log)
     first = _md(nb)[0]
+    assert first.startswith(rc.LAB_FRONTMATTER + "# One\n")  # no equation numbers, as in the book
     assert "- the loss 0.1234\n" in first  # inside an admonition, which stays for jupyterlab-myst
     assert ":::{admonition} What you will learn" in first
     assert "Loss 0.1234, 0.12, 1,437 examples, a high rate" in first

@@ -19,7 +19,8 @@ shows at that place:
 A figure cell's caption (its `mystnb.figure` metadata) is added under it as "**Fig. 3.2** caption",
 glue-only outputs (invisible in the book) are dropped, and the book's folding tags are mirrored:
 `hide-input`/`remove-input` collapse the code, `hide-output`/`remove-output` the output,
-`hide-cell`/`remove-cell` both (a collapsed cell still runs). Outputs are kept.
+`hide-cell`/`remove-cell` both (a collapsed cell still runs). Outputs are kept. A line of MyST
+front matter turns off jupyterlab-myst's equation numbers, which the HTML book does not show.
 
 Any other role, or a directive that jupyterlab-myst does not render, is an error: a new one must
 be taught to this tool before it can slip into a chapter unresolved.
@@ -50,6 +51,8 @@ LAB_DIRECTIVES = {
     "admonition", "note", "tip", "hint", "important", "attention", "caution", "warning", "danger",
     "error", "seealso", "math", "figure", "image", "code", "code-block", "dropdown",
 }
+#: MyST front matter of a reading copy: no equation numbers, as in the HTML book.
+LAB_FRONTMATTER = "---\nnumbering:\n  equation: false\n---\n"
 #: The reference roles of Sphinx's Python domain: shown as the name in code font.
 PY_ROLES = {"func", "class", "meth", "mod", "attr", "data", "obj", "exc",
             "py:func", "py:class", "py:meth", "py:mod", "py:attr", "py:data", "py:obj", "py:exc"}
@@ -488,6 +491,11 @@ def reading_copy(path: Path, book: Book, log: list | None = None) -> dict:
             cell["source"] = "".join(cell["source"])
     if log is not None:
         log.extend(resolver.log)
+    first = next((c for c in cells if c["cell_type"] == "markdown"), None)
+    if first is not None and not "".join(first["source"]).startswith("---"):
+        # jupyterlab-myst numbers display equations, the HTML book does not: the page's front
+        # matter (read from the first cell, not shown) turns that off
+        first["source"] = LAB_FRONTMATTER + "".join(first["source"])
     nb["cells"] = cells
     nb["nbformat"], nb["nbformat_minor"] = 4, max(nb.get("nbformat_minor", 4), 5)
     nb["metadata"]["reading_copy"] = {
