@@ -55,7 +55,7 @@ from .training import sweep
 __all__ = ["Protocol", "PROTOCOL", "TuneResult", "tune", "evaluate"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """The setup every schedule comparison shares (see the module docstring for the recipe).
 
@@ -148,7 +148,7 @@ def _tuple(name: str, value, *, empty: bool = False) -> tuple:
 PROTOCOL = Protocol(data=make_teacher_student(seed=0))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TuneResult:
     """What :func:`tune` found. ``grid``: the peaks tried; ``losses``: final validation losses,
     shape ``(len(tune_seeds), len(grid))``, NaN where the run diverged; ``diverged``: per peak,
