@@ -62,10 +62,14 @@ RT_SEEDS = tuple(range(6))
 TARGET_DECADES, TARGET_RATIO = 0.5, 1.3
 #: where ``bench/suggestion_suite.py`` stores the table
 TABLE = Path(__file__).with_name("data") / "range_suite.json.gz"
+#: the default rule's family (``lrcore.rangetest``'s ``edge``), as :func:`loo` takes it
+DEFAULT_RULE = {"anchor": "end", "corrected": True, "blend": "minimum"}
 #: the constants a rule may take: the factor 10^c, c in decades
 OFFSETS = np.round(np.arange(-3.0, 1.0 + 1e-9, 0.01), 2)
 #: the budget slope of a budget-aware rule, decades per decade of epochs
 SLOPES = np.round(np.arange(-1.0, 1.0 + 1e-9, 0.05), 2)
+#: the weight of the second anchor in a blended rule
+BLENDS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2)
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,17 @@ def run_task(task: Task, *, grid=GRID, init_seeds=INIT_SEEDS, rt_seeds=RT_SEEDS)
                    "window": rt.window, "losses": [t.losses.tolist() for t in tests]}}
 
 
+def train_at(task: Task, lrs, *, init_seeds=INIT_SEEDS) -> list:
+    """Final validation losses ``(lrs, init seeds)`` of training ``task`` at ``lrs`` (the check
+    of a rule's suggestions by real training; ``inf`` where a run diverged)."""
+    from .training import sweep
+    model, data = task.make()
+    runs = sweep(model, data, lrs=[float(v) for v in lrs], init_seeds=list(init_seeds),
+                 epochs=task.epochs, batch_size=task.batch_size, momentum=task.momentum)
+    final = np.array([[h.val_loss[-1] for h in row] for row in runs])
+    return np.where(np.isfinite(final), final, np.inf).tolist()
+
+
 def save_table(rows: list, path=TABLE):
     with gzip.open(path, "wt", encoding="utf-8") as f:
         json.dump(rows, f, separators=(",", ":"))
@@ -226,6 +241,17 @@ class Suite:
         self.momentum = np.array([[momentum_factor(r["momentum"], _growth(r["rt"]))]
                                   for r in rows])
 
+    def trained_ratio(self) -> np.ndarray:
+        """Per task: the mean over the stored check's LRs (``row["check"]``, written by
+        ``bench/suggestion_suite.py``: the default rule's out-of-sample suggestions) of the
+        final validation loss of really training at them (mean over the initialisations)
+        over the grid's best mean loss; ``inf`` where a run diverged."""
+        out = []
+        for row, judge in zip(self.rows, self.judges):
+            loss = np.asarray(row["check"]["loss"]).mean(axis=1)
+            out.append(np.mean(loss / judge.best_loss))
+        return np.array(out)
+
     def errors(self, lrs):
         """``(decades, ratio)`` per task and test for the suggestions ``lrs`` (tasks, tests)."""
         d = np.array([j.decades(lr) for j, lr in zip(self.judges, lrs)])
@@ -237,17 +263,15 @@ class Suite:
         A = np.log10(self.anchor[anchor])
         return A + np.log10(self.momentum) if corrected else A
 
-    def task_scores(self, anchor: str, offsets, slope: float = 0.0, corrected: bool = False):
-        """Per task (rows) and constant (columns): the score of the task's mean errors for
-        ``anchor × 10^(c + slope·log10(epochs/10))``, c in ``offsets`` (``corrected``: times
-        :func:`lrcore.rangetest.momentum_factor`)."""
-        A = self.log_anchor(anchor, corrected)                       # (tasks, tests)
-        shift = slope * np.log10(self.epochs / 10)
-        out = np.empty((len(self.names), len(offsets)))
-        for i, c in enumerate(offsets):
-            lrs = 10 ** (A + c + shift[:, None])
-            d, q = self.errors(lrs)
-            out[:, i] = score(d.mean(axis=1), q.mean(axis=1))
+    def task_scores(self, logs: np.ndarray, offsets=None) -> np.ndarray:
+        """Per task (rows) and constant c (columns, ``offsets``, default :data:`OFFSETS`): the
+        score of the task's mean errors for the suggestions ``10 ** (logs + c)``, ``logs``
+        (tasks, tests) the log10 of the anchors."""
+        c = np.asarray(OFFSETS if offsets is None else offsets, dtype=float)[:, None]
+        out = np.empty((len(self.names), len(c)))
+        for t, judge in enumerate(self.judges):
+            lrs = 10 ** (logs[t][None, :] + c)                         # (offsets, tests)
+            out[t] = score(judge.decades(lrs).mean(axis=1), judge.ratio(lrs).mean(axis=1))
         return out
 
 
@@ -271,39 +295,67 @@ def _fit(scores: np.ndarray, train: np.ndarray) -> int:
     return int(np.argmin(scores[train].mean(axis=0)))
 
 
-def loo(suite: Suite, anchor: str, *, budget: bool = False, corrected: bool = False) -> dict:
-    """Leave-one-task-out cross-validation of ``anchor × 10^c`` (``budget=True``:
-    ``× 10^(c + b·log10(epochs/10))``, both fitted; ``corrected``: the anchor times the
-    momentum correction :func:`lrcore.rangetest.momentum_factor`).
+def loo(suite: Suite, anchor: str, *, budget: bool = False, corrected: bool = False,
+        blend: str | None = None) -> dict:
+    """Leave-one-task-out cross-validation of the rule ``anchor × 10^c`` (``c`` fitted).
 
-    Returns per task the constants fitted without it (``c``, ``b``), its out-of-sample
+    ``corrected``: the anchor times the momentum correction
+    :func:`lrcore.rangetest.momentum_factor`. A second constant ``p``, fitted with ``c``:
+    ``budget=True`` -- ``× 10^(p·log10(epochs/10))`` (p in :data:`SLOPES`); ``blend`` (another
+    anchor) -- the geometric blend ``anchor^(1-p) · blend^p`` (p in :data:`BLENDS`).
+
+    Returns per task the constants fitted without it (``c``, ``p``), its out-of-sample
     suggestions (``lrs``: tasks × tests), mean ``decades``, mean ``ratio`` and ``score``;
-    and the constants fitted on all tasks (``c_all``, ``b_all``: the rule's constants).
+    and the constants fitted on all tasks (``c_all``, ``p_all``: the rule's constants).
     """
-    slopes = SLOPES if budget else np.array([0.0])
-    S = np.stack([suite.task_scores(anchor, OFFSETS, b, corrected)
-                  for b in slopes])                                      # (b, task, c)
+    A = suite.log_anchor(anchor, corrected)
+    if budget:
+        params, shift = SLOPES, np.log10(suite.epochs / 10)[:, None]
+        logs = [A + p * shift for p in params]
+    elif blend is not None:
+        params, B = BLENDS, suite.log_anchor(blend, corrected)
+        logs = [(1 - p) * A + p * B for p in params]
+    else:
+        params, logs = np.array([0.0]), [A]
+    S = np.stack([suite.task_scores(L) for L in logs])                  # (p, task, c)
     n = len(suite.names)
-    flat = S.transpose(1, 0, 2).reshape(n, -1)                           # (task, b·c)
+    flat = S.transpose(1, 0, 2).reshape(n, -1)                           # (task, p·c)
 
     def constants(train):
         k = _fit(flat, train)
-        return float(slopes[k // len(OFFSETS)]), float(OFFSETS[k % len(OFFSETS)])
+        return k // len(OFFSETS), float(OFFSETS[k % len(OFFSETS)])
 
-    cs, bs, lrs = [], [], []
-    A = suite.log_anchor(anchor, corrected)
-    shift = np.log10(suite.epochs / 10)
+    ps, cs, lrs = [], [], []
     for t in range(n):
-        b, c = constants(np.arange(n) != t)
-        bs.append(b)
+        j, c = constants(np.arange(n) != t)
+        ps.append(float(params[j]))
         cs.append(c)
-        lrs.append(10 ** (A[t] + c + b * shift[t]))
+        lrs.append(10 ** (logs[j][t] + c))
     lrs = np.array(lrs)
     d, q = suite.errors(lrs)
-    b_all, c_all = constants(np.ones(n, dtype=bool))
-    return {"anchor": anchor, "budget": budget, "corrected": corrected, "c": np.array(cs), "b": np.array(bs),
-            "lrs": lrs, "decades": d.mean(axis=1), "ratio": q.mean(axis=1),
-            "score": score(d.mean(axis=1), q.mean(axis=1)), "c_all": c_all, "b_all": b_all}
+    j_all, c_all = constants(np.ones(n, dtype=bool))
+    return {"anchor": anchor, "budget": budget, "corrected": corrected, "blend": blend,
+            "c": np.array(cs), "p": np.array(ps), "lrs": lrs, "decades": d.mean(axis=1),
+            "ratio": q.mean(axis=1), "score": score(d.mean(axis=1), q.mean(axis=1)),
+            "c_all": c_all, "p_all": float(params[j_all])}
+
+
+def cv_table(suite: Suite, result: dict) -> list[dict]:
+    """One row per task of a :func:`loo` result: grid best, the geometric mean of the
+    out-of-sample suggestions, their mean signed distance in decades, the mean distance, the
+    loss ratio read from the grid, and (when the table has the check and ``result`` is the
+    default rule's) the ratio of really training there."""
+    trained = (suite.trained_ratio() if all("check" in r for r in suite.rows)
+               else np.full(len(suite.rows), np.nan))
+    rows = []
+    for t, (name, judge) in enumerate(zip(suite.names, suite.judges)):
+        lrs = result["lrs"][t]
+        signed = np.log10(lrs / judge.best)
+        rows.append({"task": name, "best": judge.best, "suggested": float(np.exp(np.log(lrs).mean())),
+                     "signed": float(signed.mean()), "decades": float(result["decades"][t]),
+                     "ratio": float(result["ratio"][t]), "trained": float(trained[t]),
+                     "score": float(result["score"][t])})
+    return rows
 
 
 def choose(results: dict) -> str:
