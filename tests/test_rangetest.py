@@ -381,3 +381,34 @@ def test_diverge_is_a_deprecated_alias_of_diverge_factor():
         assert smoothed_diverged(4.5, 1.0, diverge=4.0)
     with pytest.raises(TypeError, match=r"pass diverge_factor only; diverge is its deprecated"):
         range_test(SoftmaxRegression(64, 10), data, diverge_factor=3.0, diverge=3.0)
+
+
+# ---- repeats: the median curve of several tests ------------------------------------------------
+
+def test_repeats_reads_the_median_curve_of_tests_with_successive_seeds():
+    model, data = MLP([64, 16, 10], seed=0), load_digits(seed=0)
+    before = [t.copy() for t in model.theta]
+    rt = range_test(model, data, seed=4, repeats=3)
+    singles = [range_test(model, data, seed=4 + j) for j in range(3)]
+    assert len(rt.members) == 3
+    for m, single in zip(rt.members, singles):
+        np.testing.assert_array_equal(m.losses, single.losses)
+        assert m.suggestions == single.suggestions
+    table = np.full((3, 100), np.inf)
+    for j, single in enumerate(singles):
+        table[j, :len(single.losses)] = single.losses
+    median = np.median(table, axis=0)
+    n = len(rt.losses)
+    np.testing.assert_array_equal(rt.losses, median[:n])
+    assert n == 100 or not np.isfinite(median[n])               # ends where 2 of 3 have stopped
+    assert n == sorted(len(s.losses) for s in singles)[1]
+    sug = [s.suggestion for s in singles]
+    assert rt.spread == pytest.approx(np.log10(max(sug) / min(sug)))
+    assert math.isnan(range_test(model, data, seed=4).spread)   # one test: no spread
+    for t, b in zip(model.theta, before):
+        np.testing.assert_array_equal(t, b)
+
+
+def test_repeats_validation():
+    with pytest.raises(ValueError, match=r"repeats must be an int >= 1; got 0"):
+        range_test(LinearRegression(4), LSQ, repeats=0)
