@@ -2,9 +2,13 @@ r"""The task suite that chose the range test's default suggestion, and its cross
 
 A *rule* reads one learning rate from a range-test record: an **anchor** point of the smoothed
 curve (:func:`lrcore.rangetest.anchors`: ``steepest``, ``minimum``, ``valley``, ``end``,
-``slide``) times a constant factor :math:`10^c`, or, for a *budget-aware* rule, times
-:math:`10^{a + b \log_{10}(\text{epochs}/10)}`. The constants are fitted, and the rules judged,
-against a grid search of constant learning rates on each task of :data:`TASKS`.
+``slide``) times a constant factor :math:`10^c`; optionally times the momentum correction
+:func:`lrcore.rangetest.momentum_factor`; with a second constant :math:`p`, either
+*budget-aware* (times :math:`10^{p \log_{10}(\text{epochs}/10)}`) or a *blend* of two anchors
+(:math:`a_1^{1-p} a_2^p`). The constants are fitted, and the rules judged, against a grid
+search of constant learning rates on each task of :data:`TASKS`. The winner, the blend of
+``end`` and ``minimum`` with the momentum correction (:data:`DEFAULT_RULE`), is
+``lrcore.rangetest``'s ``edge``.
 
 **The table.** For every task, :func:`run_task` stores the final validation loss after the
 task's budget for every learning rate of :data:`GRID` and every initialisation of
@@ -48,9 +52,9 @@ from .models import MLP, LinearRegression, SoftmaxRegression
 from .rangetest import ANCHORS, anchors, centred_smooth, momentum_factor, range_test
 from .schedules import exponential_range
 
-__all__ = ["Task", "TASKS", "GRID", "INIT_SEEDS", "RT_SEEDS", "TABLE", "run_task",
-           "load_table", "save_table", "Suite", "loo", "choose", "TARGET_DECADES",
-           "TARGET_RATIO"]
+__all__ = ["Task", "TASKS", "GRID", "INIT_SEEDS", "RT_SEEDS", "TABLE", "DEFAULT_RULE",
+           "run_task", "train_at", "load_table", "save_table", "grid_best", "score", "Suite",
+           "loo", "cv_table", "choose", "TARGET_DECADES", "TARGET_RATIO"]
 
 #: the constant learning rates of the grid: 6 a decade from 1e-4 to 10
 GRID = np.logspace(-4, 1, 31)

@@ -49,7 +49,8 @@ leave-one-task-out cross-validation against grid searches of constant LRs on the
 :mod:`lrcore.rangesuite` (its constant fitted on the other tasks, judged on the one left out;
 chapter ``02_range_test`` shows the table). Out of sample it came within 0.5 decade of the
 grid best on all 16 tasks and within 1.3x its loss on 12 of them, against 7 tasks meeting
-both for the best factor on the smoothed minimum alone. Its limits: the constants hold for
+both for the best factor on the smoothed minimum alone (8 with the momentum correction) and
+2 for ``minimum`` (the smoothed minimum / 10, the default before). Its limits: the constants hold for
 the default sweep (1e-7 to 10 in 100 steps, 12.4 steps a decade): a faster sweep stops
 later; a test that *completes* without diverging knows only that the edge lies above
 ``lr_end``, and its ``edge`` then uses ``lr_end``: a lower bound (raise ``lr_end``); and it
