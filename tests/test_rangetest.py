@@ -170,7 +170,7 @@ def test_suggestions_lie_in_the_tested_range():
     i_min = int(np.argmin(rt.smoothed))
     assert rt.suggestions["minimum"] == pytest.approx(rt.lrs[i_min] / 10)
     assert rt.suggestions["steepest"] <= rt.lrs[i_min]          # left of the minimum
-    edge = rt.lrs[-1] ** 0.75 * rt.lrs[i_min] ** 0.25 * 10 ** -0.81       # no momentum
+    edge = rt.lrs[-1] ** 0.75 * rt.lrs[i_min] ** 0.25 * 10 ** -0.82       # no momentum
     assert rt.suggestions["edge"] == pytest.approx(edge)
     assert rt.suggestion == rt.suggestions["edge"] and rt.suggest == "edge"  # chapter 02
     assert rt.suggestion_note == ""
@@ -290,7 +290,7 @@ def test_short_records_give_nan_suggestions():
     assert all(math.isnan(v) for v in _suggestions(np.array([1e-3, 1e-2]), np.array([1.0, 2.0])).values())
     three = _suggestions(np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0]))
     assert three == pytest.approx({"steepest": 1e-3, "minimum": 1e-3, "valley": 1e-3,
-                                   "edge": 0.1 ** 0.75 * 1e-2 ** 0.25 * 10 ** -0.81})
+                                   "edge": 0.1 ** 0.75 * 1e-2 ** 0.25 * 10 ** -0.82})
 
 
 # ---- no suggestion: a flat loss, a run that stops at once ----------------------------------------
