@@ -9,6 +9,9 @@ The training engine moves the arrays to the GPU itself when it uses CuPy.
 * :func:`make_least_squares` -- a linear regression whose Hessian is known exactly, so the
   largest stable learning rate ``2 / λ_max`` is known before training.
 * :func:`make_spirals` -- interleaved 2-D spirals, a small non-linear classification task to draw.
+* :func:`make_teacher_student` -- a random linear teacher labels Gaussian points, a fraction of
+  the labels replaced by random ones: the testbed of the schedule chapters, where SGD noise, not
+  fitting the training set, limits the final loss; its floor (the Bayes loss) is known.
 
 MNIST and Fashion-MNIST (:func:`~lrcore.mnist.read_idx`, :func:`~lrcore.mnist.load_mnist`) are
 read by :mod:`lrcore.mnist`; both names remain importable from here.
@@ -33,6 +36,7 @@ __all__ = [
     "load_digits",
     "make_least_squares",
     "make_spirals",
+    "make_teacher_student",
 ]
 
 _MOVED_TO_MNIST = ("read_idx", "load_mnist", "MNIST_CHECKSUMS", "MNIST_MIRRORS")
@@ -517,3 +521,75 @@ def make_spirals(*, n_train: int = 600, n_val: int = 300, n_classes: int = 3, tu
                          f"float64; got turns={turns}, noise={noise}")
     info = {"mean": mean, "std": std, "turns": turns, "noise": noise, "seed": seed}
     return Dataset(X_train, y_train, X_val, y_val, name="spirals", info=info, n_classes=n_classes)
+
+
+def make_teacher_student(*, n_train: int = 8000, n_val: int = 4000, n_features: int = 20,
+                         n_classes: int = 5, condition: float = 100.0, label_noise: float = 0.3,
+                         seed: int = 0) -> Dataset:
+    r"""A random linear teacher labels Gaussian points; a fraction of its labels is noise.
+
+    **What.** Features :math:`x \sim N(0, \mathrm{diag}(s_1^2, …, s_d^2))`, the scales
+    :math:`s_j` log-spaced from 1 down to :math:`1/\sqrt{\text{condition}}` (so the input
+    covariance has condition number ``condition``: a student has slow directions to learn). A
+    fixed teacher :math:`W \in \mathbb{R}^{d \times C}`, :math:`W_{jc} \sim N(0, 1/(d s_j^2))`
+    (every feature matters about equally to the teacher, however small its scale), gives the
+    clean label :math:`c^*(x) = \arg\max_c (xW)_c`. Each label is then, with probability
+    ``label_noise`` :math:`= p`, replaced by a class drawn uniformly from all ``n_classes``
+    :math:`= C` (possibly the clean one). Train and validation come from the same generator.
+
+    **Why.** It is the testbed of the schedule chapters, chosen by measurement
+    (``bench/testbed_selection.py``): the noisy labels make the per-example gradients large even
+    at the best parameters, so minibatch SGD with a constant rate ε keeps bouncing around them
+    (a noise ball that grows with ε), and within a few epochs it is that noise, not the model's
+    capacity or the size of the training set, that limits the final validation loss. Decaying
+    the rate shrinks the ball: here a decay beats the best constant rate clearly, which the digits
+    (fitted to a training loss near 0) could not show.
+
+    **The floor.** The best any model can do is to predict the teacher's noisy-label posterior:
+    probability :math:`q = 1 - p + p/C` on :math:`c^*(x)` and :math:`p/C` on each other class.
+    Its cross-entropy, the Bayes loss :math:`-q \ln q - (1 - q) \ln(p / C)`, and accuracy
+    :math:`q` are in ``info["bayes_loss"]``, ``info["bayes_accuracy"]`` (0 and 1 without noise).
+
+    Classes are not exactly balanced (each is a cone of the teacher); with a tiny ``n_train`` a
+    class may be missing and :class:`Dataset` refuses the split. ``info`` also holds
+    ``teacher`` (W), ``scales``, ``condition``, ``label_noise`` and ``seed``. Features are not
+    standardized: their unequal scales are the point.
+
+    >>> ds = make_teacher_student(n_train=2000, n_val=500, seed=0)
+    >>> ds
+    Dataset('teacher-student', train=2000x20, val=500x20, classes=5)
+    >>> print(f"{ds.info['bayes_loss']:.4f} {ds.info['bayes_accuracy']:.2f}")
+    0.8838 0.76
+    """
+    n_train = checks.integer("n_train", n_train, low=1)
+    n_val = checks.integer("n_val", n_val, low=1)
+    n_features = checks.integer("n_features", n_features, low=1)
+    n_classes = checks.integer("n_classes", n_classes, low=2)
+    condition = checks.real("condition", condition, low=1)
+    label_noise = checks.real("label_noise", label_noise, low=0, high=1, high_open=True)
+    seed = checks.seed("seed", seed)
+    rng = np.random.default_rng(seed)
+
+    scales = np.geomspace(1.0, 1.0 / math.sqrt(condition), n_features)   # s_j
+    teacher = rng.standard_normal((n_features, n_classes)) / (scales[:, None]
+                                                               * math.sqrt(n_features))
+    n = n_train + n_val
+    X = rng.standard_normal((n, n_features)) * scales                  # x ~ N(0, diag(s²))
+    clean = np.argmax(X @ teacher, axis=1)                             # c*(x)
+    noisy = rng.random(n) < label_noise                                # replaced w.p. p
+    y = np.where(noisy, rng.integers(0, n_classes, n), clean)
+
+    q = 1.0 - label_noise + label_noise / n_classes                    # P(y = c*(x))
+    rest = label_noise / n_classes                                     # P(y = c) otherwise
+    bayes_loss = -q * math.log(q) - ((1.0 - q) * math.log(rest) if rest > 0 else 0.0)
+    info = {
+        "bayes_loss": bayes_loss,
+        "bayes_accuracy": q,
+        "teacher": teacher,
+        "scales": scales,
+        "condition": condition,
+        "label_noise": label_noise,
+        "seed": seed,
+    }
+    return Dataset(X[:n_train], y[:n_train], X[n_train:], y[n_train:], name="teacher-student",
+                   info=info, n_classes=n_classes)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lrcore import data
-from lrcore.data import Dataset, load_digits, make_least_squares, make_spirals
+from lrcore.data import (Dataset, load_digits, make_least_squares, make_spirals,
+                         make_teacher_student)
 from lrcore.mnist import load_mnist
 
 
@@ -225,8 +226,10 @@ def test_digits_val_fraction_validated(bad, exc):
 
 
 @pytest.mark.parametrize("make", [load_digits, make_spirals, make_least_squares,
+                                  make_teacher_student,
                                   lambda seed: load_mnist("unused", seed=seed)],
-                         ids=["load_digits", "make_spirals", "make_least_squares", "load_mnist"])
+                         ids=["load_digits", "make_spirals", "make_least_squares",
+                              "make_teacher_student", "load_mnist"])
 @pytest.mark.parametrize("seed, exc, match", [
     (-1, ValueError, "seed must be an int >= 0; got -1"),  # a wrong value (was TypeError)
     (np.int64(-3), ValueError, "seed must be an int >= 0; got -3"),
@@ -392,6 +395,46 @@ def test_maker_errors_name_the_argument(call, exc, match):
         call()
 
 
+def test_teacher_student_labels_noise_and_floor():
+    ds = make_teacher_student(n_train=20_000, n_val=5_000, n_features=8, n_classes=4,
+                              condition=16.0, label_noise=0.3, seed=3)
+    assert repr(ds) == "Dataset('teacher-student', train=20000x8, val=5000x8, classes=4)"
+    scales = ds.info["scales"]
+    assert scales[0] == 1.0 and scales[-1] == pytest.approx(0.25)     # 1 / sqrt(condition)
+    np.testing.assert_allclose(ds.X_train.std(axis=0), scales, rtol=0.05)
+    clean = np.argmax(ds.X_train.astype(np.float64) @ ds.info["teacher"], axis=1)
+    kept = (ds.y_train == clean).mean()                # 1 - p + p/C = 0.775, the Bayes accuracy
+    assert ds.info["bayes_accuracy"] == pytest.approx(0.775)
+    assert kept == pytest.approx(0.775, abs=0.01)
+    q, rest = 0.775, 0.075                             # P(clean), P(each other class)
+    floor = -q * np.log(q) - 3 * rest * np.log(rest)
+    assert ds.info["bayes_loss"] == pytest.approx(floor)
+    # the Bayes predictor's empirical cross-entropy on the validation labels is the floor
+    clean_val = np.argmax(ds.X_val.astype(np.float64) @ ds.info["teacher"], axis=1)
+    nll = -np.where(ds.y_val == clean_val, np.log(q), np.log(rest)).mean()
+    assert nll == pytest.approx(floor, abs=0.03)
+    assert np.bincount(ds.y_train).min() > 0.1 * ds.n_train          # no class starved
+    noiseless = make_teacher_student(n_train=500, n_val=100, label_noise=0.0, seed=3)
+    assert noiseless.info["bayes_loss"] == 0.0 and noiseless.info["bayes_accuracy"] == 1.0
+
+
+def test_teacher_student_deterministic_and_validated():
+    a, b = make_teacher_student(seed=4), make_teacher_student(seed=4)
+    assert all(np.array_equal(getattr(a, k), getattr(b, k))
+               for k in ("X_train", "y_train", "X_val", "y_val"))
+    assert not np.array_equal(a.y_train, make_teacher_student(seed=5).y_train)
+    for kwargs, exc, match in [
+            (dict(label_noise=1.0), ValueError, r"label_noise must be a real number in \[0, 1\)"),
+            (dict(label_noise=-0.1), ValueError, "label_noise must be a real number in"),
+            (dict(condition=0.5), ValueError, "condition must be a real number >= 1; got 0.5"),
+            (dict(n_classes=1), ValueError, "n_classes must be an int >= 2; got 1"),
+            (dict(n_train=100.0), TypeError, "n_train must be an int >= 1; got 100.0"),
+            (dict(n_val=0), ValueError, "n_val must be an int >= 1; got 0"),
+            (dict(n_features="20"), TypeError, "n_features must be an int >= 1")]:
+        with pytest.raises(exc, match=match):
+            make_teacher_student(**kwargs)
+
+
 def test_makers_accept_extreme_but_representable_arguments():
     assert np.isfinite(make_spirals(noise=1e150, n_train=30, n_val=3).X_train).all()
     assert make_least_squares(lambda_max=1e70, lambda_min=1.0, n_features=3).info["lambda_max"] > 1e69
@@ -412,7 +455,9 @@ def _sha256_of_arrays(ds):
 @pytest.mark.parametrize("make, digest", [
     (lambda: load_digits(seed=0), "dee5529cfda9cbbafd089dbbf794a02fc5408e9b32c506e6aa75aa4f9eb652ba"),
     (lambda: make_spirals(seed=0), "aeb797959cbd58b055e9fce503ee9acc92d49485498ad77be925bbae03a02088"),
-], ids=["digits", "spirals"])
+    (lambda: make_teacher_student(seed=0),
+     "226a6ab588ac0f1dcb1c037fbf3b25bc33549d6cf07907ecc335a58d23c3bab8"),
+], ids=["digits", "spirals", "teacher-student"])
 def test_datasets_are_unchanged_bit_for_bit(make, digest):
     """The notebooks' stored outputs depend on these exact arrays: argument checks must not change them.
 
