@@ -67,8 +67,10 @@ nbval-baseline-simd: venv
 	@echo "the stored outputs, re-computed with NumPy's SIMD dispatch at its baseline:"
 	$(SIMD_BASELINE) $(NBVAL)
 
+# From scratch: Sphinx's cached doctrees (_build/.doctrees) would keep a page that was not re-read,
+# e.g. the references page when only references.bib changed.
 build-strict: venv
-	rm -rf _build/html
+	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W --keep-going --quiet
 
 # Every page of the HTML book in Chromium, and the reading copies against the HTML just built.

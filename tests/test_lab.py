@@ -125,7 +125,7 @@ def test_numbers_labels_and_bibliography_as_the_book_numbers_them(small_book):
     assert (t["fig-a"].number, t["fig-b"].number, t["fig-other"].number, t["fig-app"].number) == ("1.1", "1.2", "2.1", "1")
     assert (t["sec-two"].number, t["sec-two"].title) == ("1.1", "The second part")
     assert t["sec-sub"].number == "1.1.1"
-    assert book.bib["duo2019"] == (("Smith", "Topin"), "2019")
+    assert book.bib["duo2019"][:2] == (("Smith", "Topin"), "2019")
 
 
 def test_every_role_is_replaced_by_what_the_html_shows(small_book):
@@ -236,14 +236,18 @@ def test_copies_show_what_the_html_book_shows():
             pytest.skip(f"the HTML book is older than {path.name} (make book)")
         log = []
         nb = rc.reading_copy(path, book, log)
-        main = bs4.BeautifulSoup((html_dir / (doc + ".html")).read_text(encoding="utf-8"), "html.parser").find("main")
+        soup = bs4.BeautifulSoup((html_dir / (doc + ".html")).read_text(encoding="utf-8"), "html.parser")
+        main = soup.find("article") or soup.find("main")  # the page's text, not its navigation
         html = {"glue:text": "span.pasted-text", "numref": "span.std-numref", "ref": "span.std-ref",
                 "cite": "span.bibtex-citation"}
         for kind, selector in html.items():
-            mine = [_norm(text) for name, text in log if name.split(":")[0] == kind or name == kind]
+            # a title's math stays math in the copy ($t$, which jupyterlab-myst typesets); the HTML
+            # book's {ref} shows its plain text (t)
+            mine = [_norm(text.replace("$", "") if kind == "ref" else text)
+                    for name, text in log if name.split(":")[0] == kind or name == kind]
             theirs = [_norm(s.get_text()) for s in main.select(selector)]
             assert mine == theirs, f"{path.name}: {kind} differs from the HTML book"
-        blocks = [m.group(2) for s in _md(nb) for m in re.finditer(r"^(`{3,})\w*\n(.*?)\n\1$", s, re.S | re.M)]
+        blocks = [b for s in _md(nb) for b in rc.code_blocks(s)]
         theirs = [pre.get_text() for pre in main.select('div[class^="highlight-"] pre')
                   if not pre.find_parent(class_=re.compile("cell"))]
         assert [_norm(b) for b in blocks] == [_norm(t) for t in theirs], f"{path.name}: code blocks differ"

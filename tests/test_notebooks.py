@@ -94,7 +94,7 @@ def test_included_code_fits_the_page(path):
     sys.path.insert(0, str(ROOT / "tools"))
     import reading_copies
     nb = reading_copies.reading_copy(path, reading_copies.load_book(ROOT))
-    blocks = [m.group(2) for c in nb["cells"] if c["cell_type"] == "markdown"
-              for m in re.finditer(r"^(`{3,})\w*\n(.*?)\n\1$", c["source"], re.S | re.M)]
+    blocks = [b for c in nb["cells"] if c["cell_type"] == "markdown"
+              for b in reading_copies.code_blocks(c["source"])]
     long = [line for block in blocks for line in _long_lines(block)]
     assert not long, f"{path.name}: {len(long)} lines of its code blocks are longer than {MAX_CODE_LINE}: {long[:6]}"

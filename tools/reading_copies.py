@@ -144,7 +144,8 @@ def _split_fences(text: str):
 
 
 def _plain(text: str) -> str:
-    """A heading or caption as plain text: inline code, emphasis and links unwrapped."""
+    """A heading or caption as plain text: inline code, emphasis and links unwrapped. Math stays
+    ($t$: jupyterlab-myst typesets it; the HTML book's {ref} shows the bare t)."""
     text = re.sub(r"`([^`]*)`", r"\1", text)
     text = re.sub(r"\*\*([^*]+)\*\*|\*([^*]+)\*", lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
@@ -159,12 +160,19 @@ def _figure_name_and_caption(metadata: dict):
 
 
 def _load_bib(root: Path) -> dict:
+    """key -> (last names, year, rank): rank is the entry's place in the bibliography as
+    sphinxcontrib-bibtex sorts it (pybtex's default style, "alpha"), which orders the keys of one
+    {cite} role."""
+    import pybtex.plugin
     from pybtex.database import parse_file
+    entries = parse_file(str(root / "references.bib")).entries
+    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "alpha")()
+    rank = {entry.key: i for i, entry in enumerate(style.sort(entries.values()))}
     out = {}
-    for key, entry in parse_file(str(root / "references.bib")).entries.items():
+    for key, entry in entries.items():
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         lasts = tuple(" ".join(p.last_names).replace("{", "").replace("}", "") for p in people)
-        out[key] = (lasts, entry.fields.get("year", "n.d."))
+        out[key] = (lasts, entry.fields.get("year", "n.d."), rank[key])
     return out
 
 
@@ -306,11 +314,11 @@ class Resolver:
         for k in keys:
             if k not in self.book.bib:
                 raise ReadingCopyError(f"{self.doc}: unknown citation {k!r} (not in references.bib)")
-        # sphinxcontrib-bibtex's author_year style sorts the keys of one role by author, then year
-        return sorted(keys, key=lambda k: self.book.bib[k])
+        # sphinxcontrib-bibtex lists the keys of one role in the bibliography's order
+        return sorted(keys, key=lambda k: self.book.bib[k][2])
 
     def _authors(self, key: str) -> str:
-        lasts, _ = self.book.bib[key]
+        lasts = self.book.bib[key][0]
         if len(lasts) == 1:
             return lasts[0]
         if len(lasts) == 2:
@@ -376,7 +384,9 @@ def literalinclude(arg: str, chunk: str, base: Path, doc: str) -> str:
     """The fenced code block a `{literalinclude}` shows, read by Sphinx's own reader."""
     from sphinx.directives.code import LiteralIncludeReader
     options = {}
-    lines = chunk.splitlines()[1:-1]
+    lines = chunk.splitlines()[1:]
+    if lines and re.fullmatch(r"\s*(`{3,}|~{3,}|:{3,})\s*", lines[-1]):
+        lines = lines[:-1]  # the closing fence (an unclosed one runs to the end, as in CommonMark)
     for line in lines:
         m = re.match(r"^\s*:(?P<opt>[\w\-]+):\s*(?P<val>.*?)\s*$", line)
         if m:
@@ -406,6 +416,23 @@ def literalinclude(arg: str, chunk: str, base: Path, doc: str) -> str:
     fence = "````" if "```" in text else "```"
     caption = f"*{options['caption']}*\n\n" if options.get("caption") else ""
     return f"{caption}{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def code_blocks(markdown: str) -> list:
+    """The text of every code block of a piece of markdown, in order, those inside directives
+    (an admonition) included; an unclosed fence runs to the end, as in CommonMark."""
+    out = []
+    for fenced, chunk, info, fence in _split_fences(markdown):
+        if not fenced:
+            continue
+        lines = chunk.splitlines()[1:]
+        if lines and re.fullmatch(r"\s*" + re.escape(fence[0]) + r"{3,}\s*", lines[-1]):
+            lines = lines[:-1]
+        if DIRECTIVE_INFO_RE.match(info or ""):
+            out += code_blocks("\n".join(lines))
+        else:
+            out.append("\n".join(lines))
+    return out
 
 
 def convert_markdown(source: str, resolver: Resolver, base: Path) -> str:
