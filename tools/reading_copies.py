@@ -454,8 +454,23 @@ def convert_markdown(source: str, resolver: Resolver, base: Path) -> str:
             # rendered by jupyterlab-myst: its title and body may hold roles too
             head, _, rest = chunk.partition("\n")
             body, _, closing = rest.rpartition("\n")
-            out.append(resolver.inline(head) + "\n" + convert_markdown(body, resolver, base)
-                       + "\n" + closing)
+            if not re.fullmatch(r"\s*" + re.escape(fence[0]) + r"{3,}\s*", closing):
+                body, closing = rest, fence  # unclosed: it ran to the end
+            body = convert_markdown(body, resolver, base)
+            # a fence inside (an included code block) must be shorter than the directive's own
+            inner = max((len(m.group(1)) for m in re.finditer(r"^\s*(" + re.escape(fence[0])
+                                                               + r"{3,})", body, re.M)), default=0)
+            if inner >= len(fence):
+                longer = fence[0] * (inner + 1)
+                head = head.replace(fence, longer, 1)
+                closing = closing.replace(fence, longer, 1)
+            if fence[0] == "`" and "`" in info:
+                # CommonMark forbids backticks in a backtick fence's info string (a title with
+                # code): jupyterlab-myst would show the line as text. A colon fence allows them.
+                colons = ":" * max(3, inner + 1)
+                head = head.replace(fence if inner < len(fence) else longer, colons, 1)
+                closing = colons
+            out.append(resolver.inline(head) + "\n" + body + "\n" + closing)
         else:
             raise ReadingCopyError(f"{resolver.doc}: the directive {{{name}}} is unknown to "
                                    "tools/reading_copies.py (jupyterlab-myst would not render it)")
