@@ -20,7 +20,7 @@ from .models import MLP, LinearRegression, SoftmaxRegression
 from .training import History, sweep, train
 
 # --- range test (lrcore/rangetest.py) ---
-from .rangetest import RangeTest, range_test
+from .rangetest import RangeTest, range_test, range_test_fn
 
 # --- surfaces (lrcore/surfaces.py) and the house plots (lrcore/plots.py, matplotlib imported lazily) ---
 from . import plots, surfaces

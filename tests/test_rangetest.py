@@ -164,13 +164,15 @@ def test_deterministic_and_seeded():
 def test_suggestions_lie_in_the_tested_range():
     rt = range_test(MLP([64, 32, 10], seed=0), load_digits(seed=0), lr_start=1e-5, lr_end=10.0,
                     steps=80)
-    assert set(rt.suggestions) == {"steepest", "minimum", "valley"}
+    assert set(rt.suggestions) == {"steepest", "minimum", "valley", "edge"}
     lo, hi = rt.lrs[0], rt.lrs[-1]
     assert lo <= rt.suggestions["steepest"] <= hi and lo <= rt.suggestions["valley"] <= hi
     i_min = int(np.argmin(rt.smoothed))
     assert rt.suggestions["minimum"] == pytest.approx(rt.lrs[i_min] / 10)
     assert rt.suggestions["steepest"] <= rt.lrs[i_min]          # left of the minimum
-    assert rt.suggestion == rt.suggestions["minimum"] and rt.suggest == "minimum"  # chapter 02
+    edge = rt.lrs[-1] ** 0.75 * rt.lrs[i_min] ** 0.25 * 10 ** -0.82       # no momentum
+    assert rt.suggestions["edge"] == pytest.approx(edge)
+    assert rt.suggestion == rt.suggestions["edge"] and rt.suggest == "edge"  # chapter 02
     assert rt.suggestion_note == ""
     other = range_test(MLP([64, 32, 10], seed=0), load_digits(seed=0), lr_start=1e-5,
                        lr_end=10.0, steps=80, suggest="steepest")
@@ -266,7 +268,8 @@ def test_plot_method_draws_with_plot_range_test():
 
 @pytest.mark.parametrize("kwargs, exc, match", [
     (dict(mode="log"), ValueError, "mode must be one of 'exp', 'linear'"),
-    (dict(suggest="fastai"), ValueError, "suggest must be one of 'steepest', 'minimum', 'valley'"),
+    (dict(suggest="fastai"), ValueError,
+     "suggest must be one of 'steepest', 'minimum', 'valley', 'edge'"),
     (dict(diverge_factor=1.0), ValueError, "diverge_factor must be a real number > 1"),
     (dict(steps=1), ValueError, "steps must be an int in \\[3, "),
     (dict(steps=2), ValueError, "steps must be an int in \\[3, 53687091\\]; got 2"),  # no suggestion from 2
@@ -286,7 +289,8 @@ def test_range_test_validation(kwargs, exc, match):
 def test_short_records_give_nan_suggestions():
     assert all(math.isnan(v) for v in _suggestions(np.array([1e-3, 1e-2]), np.array([1.0, 2.0])).values())
     three = _suggestions(np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0]))
-    assert three == {"steepest": 1e-3, "minimum": 1e-3, "valley": 1e-3}
+    assert three == pytest.approx({"steepest": 1e-3, "minimum": 1e-3, "valley": 1e-3,
+                                   "edge": 0.1 ** 0.75 * 1e-2 ** 0.25 * 10 ** -0.82})
 
 
 # ---- no suggestion: a flat loss, a run that stops at once ----------------------------------------
@@ -330,14 +334,16 @@ def test_a_run_that_stops_at_once_says_why_it_has_no_suggestion():
 
 # The default suggestion and the edge rule of `steepest` (chapter 02_range_test).
 
-def test_a_call_that_names_no_rule_gets_the_minimum_rule_that_chapter_02_measured_best():
+def test_a_call_that_names_no_rule_gets_the_edge_rule_that_chapter_02_cross_validated():
+    """The default changed from "minimum" to "edge" (issue 11): rangesuite's cross-validation;
+    tests/test_rangesuite.py keeps the default and the measured winner equal."""
     kw = dict(lr_start=1e-4, lr_end=1.0, steps=60, batch_size=16, seed=0)
     rt = range_test(LinearRegression(4), LSQ, **kw)
     by_rule = {s: range_test(LinearRegression(4), LSQ, suggest=s, **kw).suggestion
-               for s in ("steepest", "minimum", "valley")}
+               for s in ("steepest", "minimum", "valley", "edge")}
     assert all(math.isfinite(v) for v in by_rule.values())
-    assert len(set(by_rule.values())) == 3            # the rules disagree here: the choice shows
-    assert rt.suggest == "minimum" and rt.suggestion == by_rule["minimum"]
+    assert len(set(by_rule.values())) == 4            # the rules disagree here: the choice shows
+    assert rt.suggest == "edge" and rt.suggestion == by_rule["edge"]
 
 
 def test_steepest_skips_the_first_half_window():
@@ -375,3 +381,34 @@ def test_diverge_is_a_deprecated_alias_of_diverge_factor():
         assert smoothed_diverged(4.5, 1.0, diverge=4.0)
     with pytest.raises(TypeError, match=r"pass diverge_factor only; diverge is its deprecated"):
         range_test(SoftmaxRegression(64, 10), data, diverge_factor=3.0, diverge=3.0)
+
+
+# ---- repeats: the median curve of several tests ------------------------------------------------
+
+def test_repeats_reads_the_median_curve_of_tests_with_successive_seeds():
+    model, data = MLP([64, 16, 10], seed=0), load_digits(seed=0)
+    before = [t.copy() for t in model.theta]
+    rt = range_test(model, data, seed=4, repeats=3)
+    singles = [range_test(model, data, seed=4 + j) for j in range(3)]
+    assert len(rt.members) == 3
+    for m, single in zip(rt.members, singles):
+        np.testing.assert_array_equal(m.losses, single.losses)
+        assert m.suggestions == single.suggestions
+    table = np.full((3, 100), np.inf)
+    for j, single in enumerate(singles):
+        table[j, :len(single.losses)] = single.losses
+    median = np.median(table, axis=0)
+    n = len(rt.losses)
+    np.testing.assert_array_equal(rt.losses, median[:n])
+    assert n == 100 or not np.isfinite(median[n])               # ends where 2 of 3 have stopped
+    assert n == sorted(len(s.losses) for s in singles)[1]
+    sug = [s.suggestion for s in singles]
+    assert rt.spread == pytest.approx(np.log10(max(sug) / min(sug)))
+    assert math.isnan(range_test(model, data, seed=4).spread)   # one test: no spread
+    for t, b in zip(model.theta, before):
+        np.testing.assert_array_equal(t, b)
+
+
+def test_repeats_validation():
+    with pytest.raises(ValueError, match=r"repeats must be an int >= 1; got 0"):
+        range_test(LinearRegression(4), LSQ, repeats=0)
