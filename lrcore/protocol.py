@@ -50,9 +50,12 @@ import numpy as np
 from . import checks
 from .data import Dataset, make_teacher_student
 from .models import MLP
+from .plateau import ReduceLROnPlateau
+from .schedules import (constant, cosine_decay, cosine_restarts, cyclic, exponential_decay,
+                        linear_decay, multistep_decay, one_cycle, step_decay, warmup)
 from .training import sweep
 
-__all__ = ["Protocol", "PROTOCOL", "TuneResult", "tune", "evaluate"]
+__all__ = ["Protocol", "PROTOCOL", "TuneResult", "tune", "evaluate", "RECIPES", "PLATEAU"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,13 +129,14 @@ class Protocol:
         """The model of run ``seed``: ``MLP([n_features, *hidden, n_classes], seed=seed)``."""
         return MLP([self.data.n_features, *self.hidden, self.data.n_classes], seed=seed)
 
-    def run(self, lrs, seed: int) -> list:
+    def run(self, lrs, seed: int, *, plateau=None) -> list:
         """Train one model per entry of ``lrs`` (rates or schedules) from run ``seed``
         (initialisation and minibatch order), stacked in one :func:`~lrcore.training.sweep`;
-        their Histories."""
+        their Histories. ``plateau`` (a ``ReduceLROnPlateau``, e.g. :data:`PLATEAU`) scales
+        each run's rate by its own copy of the rule, fed that run's validation loss."""
         return sweep(self.model(seed), self.data, lrs=list(lrs), epochs=self.epochs,
                      batch_size=self.batch_size, momentum=self.momentum,
-                     weight_decay=self.weight_decay, seed=seed)
+                     weight_decay=self.weight_decay, seed=seed, plateau=plateau)
 
 
 def _tuple(name: str, value, *, empty: bool = False) -> tuple:
@@ -173,7 +177,7 @@ def _schedules(make_schedule, peaks, total: int) -> list:
     return [make_schedule(peak, total) for peak in peaks]
 
 
-def tune(make_schedule: Callable, *, protocol: Protocol = PROTOCOL) -> TuneResult:
+def tune(make_schedule: Callable, *, protocol: Protocol = PROTOCOL, plateau=None) -> TuneResult:
     r"""Tune the peak of a schedule on the protocol's tuning seeds.
 
     ``make_schedule(peak, total_steps)`` returns a learning rate (an lrcore schedule or a
@@ -183,11 +187,12 @@ def tune(make_schedule: Callable, *, protocol: Protocol = PROTOCOL) -> TuneResul
     holds every final validation loss :math:`L_{val}(ε_0, s)` and the chosen peak
     :math:`\hat ε_0 = \arg\min_{ε_0} \operatorname{mean}_s L_{val}(ε_0, s)` over the peaks at
     which no tuning run diverged (a diverged run is reported, never an error). Raises
-    ``ValueError`` if every peak diverged.
+    ``ValueError`` if every peak diverged. ``plateau``: as in :meth:`Protocol.run`
+    (``tune(RECIPES["plateau"], plateau=PLATEAU)`` tunes reduce-on-plateau's starting rate).
     """
     grid = protocol.lr_grid
     schedules = _schedules(make_schedule, grid, protocol.steps)
-    losses = np.array([[h.final_val_loss for h in protocol.run(schedules, s)]
+    losses = np.array([[h.final_val_loss for h in protocol.run(schedules, s, plateau=plateau)]
                        for s in protocol.tune_seeds])
     diverged = np.isnan(losses).any(axis=0)
     mean_loss = np.where(diverged, np.nan, losses.mean(axis=0))
@@ -198,12 +203,43 @@ def tune(make_schedule: Callable, *, protocol: Protocol = PROTOCOL) -> TuneResul
                       best_index=best, best_peak=grid[best], at_edge=best in (0, len(grid) - 1))
 
 
-def evaluate(make_schedule: Callable, peak: float, *,
-             protocol: Protocol = PROTOCOL) -> np.ndarray:
+def evaluate(make_schedule: Callable, peak: float, *, protocol: Protocol = PROTOCOL,
+             plateau=None) -> np.ndarray:
     """The final validation losses of ``make_schedule(peak, protocol.steps)`` on the fresh
     evaluation seeds: one float per seed, in the order of ``protocol.eval_seeds`` (NaN for a
     run that diverged), so that two schedules' arrays are paired seed by seed
-    (:func:`lrcore.stats.paired`)."""
+    (:func:`lrcore.stats.paired`). ``plateau``: as in :meth:`Protocol.run`."""
     peak = checks.real("peak", peak, low=0, low_open=True)
     schedule = _schedules(make_schedule, [peak], protocol.steps)
-    return np.array([protocol.run(schedule, s)[0].final_val_loss for s in protocol.eval_seeds])
+    return np.array([protocol.run(schedule, s, plateau=plateau)[0].final_val_loss
+                     for s in protocol.eval_seeds])
+
+
+#: The schedules the book compares, each as ``make(peak, total)`` (``total``: the budget in
+#: updates, ``Protocol.steps``): the recipes of chapters 3 to 6, which chapter 8 puts side by
+#: side. Written once, so that a verdict of chapter 8 is the verdict of the chapter that
+#: introduced the schedule.
+RECIPES = {
+    "constant": lambda peak, total: constant(peak),
+    # chapter 3: ×0.1 every third of the budget (two drops); ×0.1 at 1/2 and 3/4 of it
+    "step decay": lambda peak, total: step_decay(peak, factor=0.1, every=-(-total // 3)),
+    "multistep": lambda peak, total: multistep_decay(
+        peak, milestones=[total // 2, 3 * total // 4], factor=0.1),
+    # chapter 4: linear to ε_0/100 at τ = T/2, then held; exponential to ε_0/100 at T
+    "linear to τ": lambda peak, total: linear_decay(peak, lr_end=peak / 100, until=total // 2),
+    "exponential": lambda peak, total: exponential_decay(peak, factor=0.01, every=total),
+    # chapter 5: a constant rate cut by the plateau rule: pass plateau=PLATEAU
+    "plateau": lambda peak, total: constant(peak),
+    # chapter 6
+    "cosine": lambda peak, total: cosine_decay(peak, until=total),
+    "warm-up + cosine": lambda peak, total: warmup(
+        cosine_decay(peak, until=total - total // 10), steps=total // 10),
+    "SGDR": lambda peak, total: cosine_restarts(peak, period=-(-total // 15), mult=2),
+    "triangular": lambda peak, total: cyclic(peak / 4, peak, half_cycle=total // 10),
+    "1cycle": lambda peak, total: one_cycle(peak, total=total),
+}
+
+#: Chapter 5's reduce-on-plateau rule, as a multiplier of the starting rate (``lr0 = 1``):
+#: ×0.1 after ``patience`` epochs without a relative improvement of the validation loss by
+#: 1e-4, never below 1e-3 of the start. The patience is the one chapter 5's tuning picks.
+PLATEAU = ReduceLROnPlateau(1.0, factor=0.1, patience=0, lr_min=1e-3)

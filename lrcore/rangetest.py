@@ -454,19 +454,11 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     if not isinstance(model, DenseModel):
         raise TypeError(f"model must be an lrcore model (SoftmaxRegression, MLP, "
                         f"LinearRegression); got {type(model).__name__}")
-    mode = checks.choice("mode", mode, ("exp", "linear"))
-    suggest = checks.choice("suggest", suggest, SUGGESTIONS)
     diverge_factor = checks.renamed("diverge", diverge, "diverge_factor", diverge_factor, 4.0)
-    diverge_factor = checks.real("diverge_factor", diverge_factor, low=1, low_open=True,
-                                 finite=False)
-    window = checks.real("window", window, low=0, high=1, low_open=True,
-                         what="a fraction of the decades swept")
-    beta = checks.real("beta", beta, low=0, high=1, high_open=True)
-    momentum = checks.real("momentum", momentum, low=0, high=1, high_open=True)
-    # at most what train records in its memory limit (the table of rates comes first)
-    steps = checks.integer("steps", steps, low=_MIN_STEPS, high=MAX_RECORD_BYTES // RECORD_BYTES)
-    schedule = (exponential_range if mode == "exp" else linear_range)(lr_start, lr_end, steps=steps)
-    lrs = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
+    # the table of rates first: at most what train records in its memory limit
+    lrs, kw = _check_sweep(lr_start, lr_end, steps, mode, suggest, diverge_factor, window,
+                           beta, momentum)
+    steps, momentum, diverge_factor = kw["steps"], kw["momentum"], kw["diverge_factor"]
     s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,
                weight_decay=weight_decay, schedule_unit="step", plateau=None, seed=seed,
                diverge_factor=2.0, progress=False)   # checks the arguments the run shares with train
@@ -474,7 +466,7 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
     repeats = checks.integer("repeats", repeats, low=1)
     runs = []
     for j in range(repeats):                # test j: minibatch order from seed + j
-        rule = _SmoothedLimit(diverge_factor, float(beta))
+        rule = _SmoothedLimit(diverge_factor, float(kw["beta"]))
         trial = StackedModel.copies(model, 1)   # the run trains a copy: the model is only read
         engine = StackedRuns(trial, data, lrs[None], mu, batch_size=s["batch_size"],
                              nesterov=False, weight_decay=float(weight_decay), plateaus=None,
@@ -484,9 +476,7 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
         stop = int(engine.diverged_at[0])
         n = steps if stop < 0 else (stop if rule.reason == "nan" else stop + 1)
         runs.append((losses[:n], rule.reason))
-    kw = dict(lr_start=lr_start, lr_end=lr_end, steps=steps, window=window, beta=beta,
-              diverge_factor=diverge_factor, mode=mode, suggest=suggest, momentum=momentum,
-              batch_size=s["batch_size"])
+    kw = dict(kw, lr_start=lr_start, lr_end=lr_end, batch_size=s["batch_size"])
     if repeats == 1:
         return _record(lrs[:len(runs[0][0])], runs[0][0], runs[0][1], **kw)
     return _median_record(lrs, runs, **kw)

@@ -28,9 +28,9 @@ from . import checks
 __all__ = ["Paired", "paired", "spearman", "spearman_critical", "permutation_test",
            "MedianIQR", "median_iqr", "T_WIN", "T_NOISE"]
 
-#: |t| above which a paired difference is a win (a verdict "A better")
+#: :math:`|t|` above which a paired difference is a win (a verdict "A better")
 T_WIN = 3.0
-#: |t| below which a paired difference is "within noise"
+#: :math:`|t|` below which a paired difference is "within noise"
 T_NOISE = 2.0
 
 

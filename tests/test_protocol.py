@@ -97,3 +97,23 @@ def test_evaluate_pairs_the_fresh_seeds():
     assert np.isnan(diverged).all()                                # reported, not raised
     with pytest.raises(ValueError, match="peak must be a real number > 0"):
         evaluate(CONSTANT, 0.0, protocol=TINY)
+
+
+def test_every_recipe_peaks_at_its_peak_and_the_plateau_recipe_runs():
+    from lrcore.protocol import PLATEAU, RECIPES
+
+    total = 1000
+    for name, make in RECIPES.items():
+        lr = np.asarray(make(0.5, total)(np.arange(total)))
+        assert lr.max() == pytest.approx(0.5, rel=1e-12), name
+        assert (lr >= 0).all(), name
+    tiny = PROTOCOL.replace(data=make_teacher_student(n_train=400, n_val=200), epochs=3,
+                            tune_seeds=(0,), eval_seeds=(7, 8), lr_grid=(0.1, 0.4))
+    plain = evaluate(RECIPES["plateau"], 0.4, protocol=tiny)
+    cut = evaluate(RECIPES["plateau"], 0.4, protocol=tiny, plateau=PLATEAU)
+    assert plain.shape == cut.shape == (2,)
+    result = tune(RECIPES["plateau"], protocol=tiny, plateau=PLATEAU)
+    assert result.best_peak in (0.1, 0.4)
+    h = tiny.run([0.4], 7, plateau=PLATEAU)[0]
+    assert h.lr[-1] <= h.lr[0]                   # the rule can only lower the rate
+    assert PLATEAU.lr == 1.0 and PLATEAU.num_bad_epochs == 0   # copied, never stepped
