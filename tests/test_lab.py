@@ -179,6 +179,7 @@ def test_captions_folding_and_glue_outputs(small_book):
     ("```{tableofcontents}\n```", "directive {tableofcontents}"),
     ("```{literalinclude} ../lib/mod.py\n:emphasize-line: 1\n```", "not supported"),
     ("```{literalinclude} ../lib/missing.py\n```", "missing file"),
+    ("```{literalinclude} ../lib/mod.py\n:start-at: no such line\n```", "start-at pattern not found"),
     ("{numref}`fig-nowhere`", "unknown label"),
     ("{cite}`nobody2020`", "unknown citation"),
     ("{glue:text}`nothing`", "no glued value"),

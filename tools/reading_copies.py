@@ -411,7 +411,10 @@ def literalinclude(arg: str, chunk: str, base: Path, doc: str) -> str:
     path = (base / arg).resolve()
     if not path.is_file():
         raise ReadingCopyError(f"{doc}: literalinclude of a missing file {arg}")
-    text, _ = LiteralIncludeReader(str(path), options, _Config()).read()
+    try:
+        text, _ = LiteralIncludeReader(str(path), options, _Config()).read()
+    except (ValueError, OSError) as exc:  # e.g. a start-at pattern no longer in the file
+        raise ReadingCopyError(f"{doc}: literalinclude {arg}: {exc}") from exc
     language = options.get("language") or ("python" if path.suffix == ".py" else "")
     fence = "````" if "```" in text else "```"
     caption = f"*{options['caption']}*\n\n" if options.get("caption") else ""
