@@ -171,7 +171,8 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
     ((61, 2), 38)
     >>> print(f"{math.log(1 / 1e-3) / math.log(1.2):.1f}")
     37.9
-    >>> many = descend(saddle, [[0.5, 1e-3], [0.5, 1e-6]], lr=lambda k: 0.1 + 0.0 * k, steps=100)
+    >>> many = descend(saddle, [[0.5, 1e-3], [0.5, 1e-6]],
+    ...                lr=lambda k: 0.1 + 0.0 * k, steps=100)
     >>> escape_step(many, radius=1.0).tolist(), many.diverged.tolist()
     ([38, 76], [False, False])
     """
