@@ -70,10 +70,11 @@ def get_backend(name: str | None = None):
 
     >>> get_backend("numpy").__name__
     'numpy'
-    >>> get_backend("torch")
+    >>> get_backend("torch")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: backend must be one of 'numpy', 'cupy', 'auto' (or None for LRCORE_BACKEND); got 'torch'
+    ValueError: backend must be one of 'numpy', 'cupy', 'auto' (or None for
+    LRCORE_BACKEND); got 'torch'
     """
     if name is np:
         return np

@@ -183,8 +183,8 @@ class Dataset:
     the arrays are not compared), and it can be a dict key.
 
     >>> import numpy as np
-    >>> ds = Dataset(np.zeros((4, 3)), np.array([0, 1, 2, 1]), np.ones((2, 3)), np.array([2, 0]),
-    ...              name="toy")
+    >>> ds = Dataset(np.zeros((4, 3)), np.array([0, 1, 2, 1]),
+    ...              np.ones((2, 3)), np.array([2, 0]), name="toy")
     >>> ds
     Dataset('toy', train=4x3, val=2x3, classes=3)
     >>> ds.task, ds.n_classes, ds.X_train.dtype, ds.y_train.dtype

@@ -255,11 +255,13 @@ class DenseModel:
         return grads
 
     def loss_and_grad(self, X, y):
-        r"""The mean loss :math:`L` of the minibatch ``(X, y)`` (a float) and its gradient
-        :math:`g = ∂L/∂Θ_l` for every layer (arrays shaped like ``theta``).
+        r"""The mean loss :math:`L` of the minibatch ``(X, y)`` (a float) and
+        its gradient :math:`g = ∂L/∂Θ_l` for every layer (arrays shaped like
+        ``theta``).
 
         >>> model = SoftmaxRegression(2, 3, seed=0)
-        >>> loss, grads = model.loss_and_grad(np.array([[1.0, 2.0], [0.0, -1.0]]), [2, 0])
+        >>> X = np.array([[1.0, 2.0], [0.0, -1.0]])
+        >>> loss, grads = model.loss_and_grad(X, [2, 0])
         >>> print(f"{loss:.4f}", [g.shape for g in grads])
         1.0789 [(3, 3)]
         """
@@ -305,17 +307,18 @@ class _Classifier(DenseModel):
     task = "classification"
 
     def _output_loss(self, Z, y):
-        r"""Softmax cross-entropy: :math:`L = \frac{1}{m'}\sum_i -\log p_{y_i i}` with
-        :math:`p_{ci} = e^{z_{ci}} / \sum_{c'} e^{z_{c'i}}`, and :math:`∂L/∂Z = (P - T)/m'`,
-        :math:`T` the one-hot labels."""
+        r"""Softmax cross-entropy:
+        :math:`L = \frac{1}{m'}\sum_i -\log p_{y_i i}` with
+        :math:`p_{ci} = e^{z_{ci}} / \sum_{c'} e^{z_{c'i}}`, and
+        :math:`∂L/∂Z = (P - T)/m'`, :math:`T` the one-hot labels."""
         xp, m = self.xp, Z.shape[1]
-        Z = Z - Z.max(axis=0)                            # z' = z − max z: same p, e^z' ≤ 1
+        Z = Z - Z.max(axis=0)                   # z' = z − max z: same p, e^z' ≤ 1
         E = xp.exp(Z)
-        s = E.sum(axis=0)                                # Σ_c e^{z'_c}
+        s = E.sum(axis=0)                       # Σ_c e^{z'_c}
         i = xp.arange(m)
-        loss = (xp.log(s) - Z[y, i]).sum() / m           # −log p_y = log s − z'_y
-        dZ = E / s                                       # P, the softmax
-        dZ[y, i] -= 1                                    # P − T
+        loss = (xp.log(s) - Z[y, i]).sum() / m  # −log p_y = log s − z'_y
+        dZ = E / s                              # P, the softmax
+        dZ[y, i] -= 1                           # P − T
         return float(loss), dZ / m
 
     def predict(self, X) -> np.ndarray:

@@ -76,27 +76,37 @@ class ReduceLROnPlateau:
 
     def _is_better(self, metric: float) -> bool:
         best, threshold = self.best, self.threshold
-        if math.isinf(best):  # first finite metric: always an improvement (no inf - inf)
+        # the first finite metric is always an improvement (no inf - inf)
+        if math.isinf(best):
             return True
         if self.threshold_mode == "abs":
-            return metric < best - threshold if self.mode == "min" else metric > best + threshold
-        # rel: best ∓ |best| θ, written as torch's best * (1 ∓ θ) when best >= 0
+            if self.mode == "min":
+                return metric < best - threshold
+            return metric > best + threshold
+        # rel: best ∓ |best| θ, written as torch's best * (1 ∓ θ) if best >= 0
         if self.mode == "min":
-            return metric < best * (1.0 - threshold if best >= 0 else 1.0 + threshold)
-        return metric > best * (threshold + 1.0 if best >= 0 else 1.0 - threshold)
+            scale = 1.0 - threshold if best >= 0 else 1.0 + threshold
+            return metric < best * scale
+        scale = threshold + 1.0 if best >= 0 else 1.0 - threshold
+        return metric > best * scale
 
     def step(self, metric) -> float:
-        """Record the metric of the epoch just finished; return the LR for the next epoch."""
+        """Record the metric of the epoch just finished; return the LR for the
+        next epoch."""
         if isinstance(metric, (str, bytes, bool, np.bool_)):
-            raise checks.fail(TypeError, "metric", "a real number", repr(metric))
+            raise checks.fail(TypeError, "metric", "a real number",
+                              repr(metric))
         try:
             current = float(metric)
         except (TypeError, ValueError):
+            got = f"{metric!r} ({type(metric).__name__})"
             raise checks.fail(TypeError, "metric", "a real number",
-                              f"{metric!r} ({type(metric).__name__})") from None
-        except OverflowError:  # an int (or Fraction) beyond the float range, e.g. 10**400
-            raise checks.fail(ValueError, "metric", "a real number in the float range "
-                              "(|metric| <= 1.8e308)", "a number beyond the float range") from None
+                              got) from None
+        except OverflowError:  # an int or Fraction too large for a float
+            raise checks.fail(ValueError, "metric",
+                              "a real number in the float range "
+                              "(|metric| <= 1.8e308)",
+                              "a number beyond the float range") from None
         self.last_epoch += 1
         if not math.isfinite(current):
             self.n_nonfinite += 1
@@ -111,7 +121,8 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs in cooldown are ignored
         if self.num_bad_epochs > self.patience:
-            new_lr = max(self.lr * self.factor, self.lr_min)  # ε ← max(α ε, ε_min)
+            # ε ← max(α ε, ε_min)
+            new_lr = max(self.lr * self.factor, self.lr_min)
             if self.lr - new_lr > self.eps:
                 self.lr = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0

@@ -330,9 +330,9 @@ def loo(suite: Suite, anchor: str, *, budget: bool = False, corrected: bool = Fa
         logs = [(1 - p) * A + p * B for p in params]
     else:
         params, logs = np.array([0.0]), [A]
-    S = np.stack([suite.task_scores(L) for L in logs])                  # (p, task, c)
+    S = np.stack([suite.task_scores(L) for L in logs])  # (p, task, c)
     n = len(suite.names)
-    flat = S.transpose(1, 0, 2).reshape(n, -1)                           # (task, p·c)
+    flat = S.transpose(1, 0, 2).reshape(n, -1)          # (task, p·c)
 
     def constants(train):
         k = _fit(flat, train)
@@ -347,9 +347,10 @@ def loo(suite: Suite, anchor: str, *, budget: bool = False, corrected: bool = Fa
     lrs = np.array(lrs)
     d, q = suite.errors(lrs)
     j_all, c_all = constants(np.ones(n, dtype=bool))
-    return {"anchor": anchor, "budget": budget, "corrected": corrected, "blend": blend,
-            "c": np.array(cs), "p": np.array(ps), "lrs": lrs, "decades": d.mean(axis=1),
-            "ratio": q.mean(axis=1), "score": score(d.mean(axis=1), q.mean(axis=1)),
+    return {"anchor": anchor, "budget": budget, "corrected": corrected,
+            "blend": blend, "c": np.array(cs), "p": np.array(ps), "lrs": lrs,
+            "decades": d.mean(axis=1), "ratio": q.mean(axis=1),
+            "score": score(d.mean(axis=1), q.mean(axis=1)),
             "c_all": c_all, "p_all": float(params[j_all])}
 
 

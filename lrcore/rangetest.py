@@ -115,8 +115,9 @@ _FLAT_RTOL = 1e-5
 # --------------------------------------------------------------------------------------------
 
 def ema_smooth(losses, beta: float = 0.98) -> np.ndarray:
-    r"""Bias-corrected exponential moving average: :math:`a_k = β a_{k-1} + (1-β) L_k`,
-    :math:`s_k = a_k / (1 - β^{k+1})` (what fastai and most range-test code plot).
+    r"""Bias-corrected exponential moving average:
+    :math:`a_k = β a_{k-1} + (1-β) L_k`, :math:`s_k = a_k / (1 - β^{k+1})`
+    (what fastai and most range-test code plot).
 
     >>> print(np.round(ema_smooth([1.0, 1.0, 4.0], beta=0.5), 4))
     [1.     1.     2.7143]
@@ -306,16 +307,17 @@ def anchors(lrs: np.ndarray, smoothed: np.ndarray, *, skip: float = 0.0) -> dict
 
 def _suggestions(lrs: np.ndarray, smoothed: np.ndarray, *, skip: float = 0.0,
                  momentum: float = 0.0) -> dict:
-    """The suggestions from the centred ``smoothed`` loss (see :func:`anchors` for ``skip``):
-    ``steepest`` and ``valley`` are their anchors, ``minimum`` the smoothed minimum / 10,
-    ``edge`` :math:`ε_{stop}^{1-w} ε_{min}^{w}` (``w = EDGE_BLEND``; the last recorded LR and
-    the smoothed minimum) times :func:`momentum_factor` times ``10 ** EDGE_DECADES``."""
+    """The suggestions from the centred ``smoothed`` loss (see :func:`anchors`
+    for ``skip``): ``steepest`` and ``valley`` are their anchors, ``minimum``
+    the smoothed minimum / 10, ``edge`` :math:`ε_{stop}^{1-w} ε_{min}^{w}`
+    (``w = EDGE_BLEND``; the last recorded LR and the smoothed minimum) times
+    :func:`momentum_factor` times ``10 ** EDGE_DECADES``."""
     a = anchors(lrs, smoothed, skip=skip)
     growth = lrs[-1] / lrs[-2] if len(lrs) >= _MIN_STEPS else 1.0
     blend = a["end"] ** (1 - EDGE_BLEND) * a["minimum"] ** EDGE_BLEND
     edge = blend * momentum_factor(momentum, growth) * 10 ** EDGE_DECADES
-    return {"steepest": a["steepest"], "minimum": a["minimum"] / 10, "valley": a["valley"],
-            MEASURED: float(edge)}
+    return {"steepest": a["steepest"], "minimum": a["minimum"] / 10,
+            "valley": a["valley"], MEASURED: float(edge)}
 
 
 def _why_no_suggestion(losses: np.ndarray) -> str:
@@ -441,8 +443,8 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
 
     >>> from lrcore.data import load_digits
     >>> from lrcore.models import SoftmaxRegression
-    >>> rt = range_test(SoftmaxRegression(64, 10), load_digits(seed=0), lr_start=1e-4,
-    ...                 lr_end=1e3, steps=60)
+    >>> rt = range_test(SoftmaxRegression(64, 10), load_digits(seed=0),
+    ...                 lr_start=1e-4, lr_end=1e3, steps=60)
     >>> rt.stop_reason, len(rt.lrs)
     ('diverged', 54)
     >>> print({k: f"{v:.3g}" for k, v in rt.suggestions.items()})
@@ -456,21 +458,27 @@ def range_test(model, data, *, lr_start: float = 1e-7, lr_end: float = 10.0, ste
                         f"LinearRegression); got {type(model).__name__}")
     diverge_factor = checks.renamed("diverge", diverge, "diverge_factor", diverge_factor, 4.0)
     # the table of rates first: at most what train records in its memory limit
-    lrs, kw = _check_sweep(lr_start, lr_end, steps, mode, suggest, diverge_factor, window,
-                           beta, momentum)
-    steps, momentum, diverge_factor = kw["steps"], kw["momentum"], kw["diverge_factor"]
-    s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum, nesterov=False,
-               weight_decay=weight_decay, schedule_unit="step", plateau=None, seed=seed,
-               diverge_factor=2.0, progress=False)   # checks the arguments the run shares with train
+    lrs, kw = _check_sweep(lr_start, lr_end, steps, mode, suggest,
+                           diverge_factor, window, beta, momentum)
+    steps, momentum, diverge_factor = (kw["steps"], kw["momentum"],
+                                       kw["diverge_factor"])
+    # checks the arguments the run shares with train
+    s = _setup(model, data, epochs=1, batch_size=batch_size, momentum=momentum,
+               nesterov=False, weight_decay=weight_decay,
+               schedule_unit="step", plateau=None, seed=seed,
+               diverge_factor=2.0, progress=False)
     mu = None if momentum == 0 else np.full(steps, float(momentum))
     repeats = checks.integer("repeats", repeats, low=1)
     runs = []
-    for j in range(repeats):                # test j: minibatch order from seed + j
+    for j in range(repeats):  # test j: minibatch order from seed + j
         rule = _SmoothedLimit(diverge_factor, float(kw["beta"]))
-        trial = StackedModel.copies(model, 1)   # the run trains a copy: the model is only read
-        engine = StackedRuns(trial, data, lrs[None], mu, batch_size=s["batch_size"],
-                             nesterov=False, weight_decay=float(weight_decay), plateaus=None,
-                             seed=s["seed"] + j, stop=rule, evaluate=False, check_every=8)
+        # the run trains a copy: the model is only read
+        trial = StackedModel.copies(model, 1)
+        engine = StackedRuns(trial, data, lrs[None], mu,
+                             batch_size=s["batch_size"], nesterov=False,
+                             weight_decay=float(weight_decay), plateaus=None,
+                             seed=s["seed"] + j, stop=rule, evaluate=False,
+                             check_every=8)
         engine.run()
         losses = to_numpy(engine.losses[:, 0]).astype(np.float64)
         stop = int(engine.diverged_at[0])
@@ -582,7 +590,8 @@ def range_test_fn(step, *, save=None, restore=None, lr_start: float = 1e-7,
     >>> def restore(state):
     ...     global w
     ...     w = state
-    >>> rt = range_test_fn(step, save=lambda: w.copy(), restore=restore, batch_size=32)
+    >>> rt = range_test_fn(step, save=lambda: w.copy(), restore=restore,
+    ...                    batch_size=32)
     >>> rt.stop_reason, bool(np.all(w == 0)), f"{rt.suggestion:.2g}"
     ('diverged', True, '0.5')
     """

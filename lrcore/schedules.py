@@ -420,8 +420,9 @@ def cosine_restarts(lr_max, *, period, mult=1, lr_min=0.0) -> Schedule:
     if lr_max < lr_min:
         raise ValueError(f"lr_max must be >= lr_min; got lr_max={lr_max!r} < lr_min={lr_min!r}")
     period, mult = checks.integer("period", period, low=1), checks.integer("mult", mult, low=1)
-    # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i steps; with m >= 2
-    # at most 63 cycles start at a step k <= 2**63 - 1: list them, in exact integers
+    # cycle i starts at N (1 + m + ... + m^(i-1)) and lasts T_i = N m^i
+    # steps; with m >= 2 at most 63 cycles start at a step k <= 2**63 - 1:
+    # list them, in exact integers
     starts, lengths = [0], [period]
     while mult > 1 and starts[-1] + lengths[-1] <= MAX_STEP:
         starts.append(starts[-1] + lengths[-1])
@@ -433,7 +434,8 @@ def cosine_restarts(lr_max, *, period, mult=1, lr_min=0.0) -> Schedule:
         if mult == 1:
             t_cur, t_i = k % period, period  # T_cur: steps since the last restart
         else:
-            i = np.searchsorted(starts, k, side="right") - 1  # the cycle that holds k
+            # the cycle that holds k
+            i = np.searchsorted(starts, k, side="right") - 1
             t_cur, t_i = k - starts[i], lengths[i]
         return lr_min + (lr_max - lr_min) * ((1 + np.cos(np.pi * t_cur / t_i)) / 2)
         # ε_k = ε_min + (ε_max - ε_min)(1 + cos(π T_cur/T_i))/2
@@ -474,15 +476,18 @@ def cyclic(lr_min, lr_max, *, half_cycle, half_cycle_down=None, mode="triangular
     def lr(k):
         cycle = np.floor(1 + k / size)  # cycle = ⌊1 + k/T⌋, counted from 1
         x = 1.0 + k / size - cycle  # position in the cycle, in [0, 1)
-        with np.errstate(divide="ignore"):  # r rounds to 1 if down << up: then x <= r always
+        # r rounds to 1 if down << up: then x <= r always
+        with np.errstate(divide="ignore"):
             f = np.where(x <= r, x / r, (x - 1) / (r - 1))  # triangle: 0 -> 1 -> 0
         if mode == "triangular2":
-            s = 0.5 ** (cycle - 1)  # 1/2^(cycle-1): halve the amplitude every cycle (exact)
+            # 1/2^(cycle-1): halve the amplitude every cycle (exact)
+            s = 0.5 ** (cycle - 1)
         elif mode == "exp_range":
             s = gamma**k  # γ^k, k the update index
         else:
             s = 1.0
-        return lr_min + (lr_max - lr_min) * f * s  # ε_k = ε_min + (ε_max - ε_min) f s
+        return lr_min + (lr_max - lr_min) * f * s
+        # ε_k = ε_min + (ε_max - ε_min) f s
 
     return Schedule(lr, "cyclic", lr_min=lr_min, lr_max=lr_max, half_cycle=half_cycle,
                     half_cycle_down=half_cycle_down, mode=mode, gamma=gamma)

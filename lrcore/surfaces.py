@@ -171,7 +171,8 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
     ((61, 2), 38)
     >>> print(f"{math.log(1 / 1e-3) / math.log(1.2):.1f}")
     37.9
-    >>> many = descend(saddle, [[0.5, 1e-3], [0.5, 1e-6]], lr=lambda k: 0.1 + 0.0 * k, steps=100)
+    >>> many = descend(saddle, [[0.5, 1e-3], [0.5, 1e-6]],
+    ...                lr=lambda k: 0.1 + 0.0 * k, steps=100)
     >>> escape_step(many, radius=1.0).tolist(), many.diverged.tolist()
     ([38, 76], [False, False])
     """
@@ -223,12 +224,13 @@ def descend(surface: Surface, start, *, lr, steps: int, noise: float = 0.0, seed
 
 
 def escape_step(trajectory, *, radius: float, center=(0.0, 0.0)):
-    """First step k with ‖θ_k − center‖ > ``radius``, per trajectory; ``-1`` if it never escapes.
+    """First step k with ‖θ_k − center‖ > ``radius``, per trajectory; ``-1`` if
+    it never escapes.
 
-    ``trajectory``: a :class:`Trajectory`, or its ``points`` array ``(T, 2)`` / ``(T, n, 2)``.
-    Returns an int for one trajectory and an int array ``(n,)`` for many. A diverged trajectory
-    (NaN points) counts as escaped at the latest from the step it diverged. A start already
-    outside the disc gives 0.
+    ``trajectory``: a :class:`Trajectory`, or its ``points`` array ``(T, 2)`` /
+    ``(T, n, 2)``. Returns an int for one trajectory and an int array ``(n,)``
+    for many. A diverged trajectory (NaN points) counts as escaped at the
+    latest from the step it diverged. A start already outside the disc gives 0.
 
     >>> escape_step(np.array([[0.0, 0.0], [0.5, 0.0], [2.0, 0.0]]), radius=1.0)
     2
@@ -236,21 +238,26 @@ def escape_step(trajectory, *, radius: float, center=(0.0, 0.0)):
     [-1, -1, -1]
     """
     try:
-        points = trajectory.points if isinstance(trajectory, Trajectory) else np.asarray(trajectory, dtype=float)
+        points = (trajectory.points if isinstance(trajectory, Trajectory)
+                  else np.asarray(trajectory, dtype=float))
     except (TypeError, ValueError, OverflowError):
-        raise TypeError(f"trajectory must be a Trajectory or an array of points of shape (T, 2) or "
-                        f"(T, n, 2); got {type(trajectory).__name__}") from None
+        raise TypeError("trajectory must be a Trajectory or an array of points"
+                        " of shape (T, 2) or (T, n, 2); "
+                        f"got {type(trajectory).__name__}") from None
     if points.ndim not in (2, 3) or points.shape[-1] != 2 or len(points) == 0:
-        raise ValueError(f"trajectory points must have shape (T, 2) or (T, n, 2) with T >= 1; "
-                         f"got {points.shape}")
+        raise ValueError("trajectory points must have shape (T, 2) or "
+                         f"(T, n, 2) with T >= 1; got {points.shape}")
     radius = checks.real("radius", radius, low=0, low_open=True)
     try:
         center = np.asarray(center, dtype=float)
     except (TypeError, ValueError, OverflowError):
-        raise TypeError(f"center must be a finite point of shape (2,); got {center!r}") from None
+        raise TypeError("center must be a finite point of shape (2,); "
+                        f"got {center!r}") from None
     if center.shape != (2,) or not np.isfinite(center).all():
-        raise ValueError(f"center must be a finite point of shape (2,); got {center!r}")
+        raise ValueError("center must be a finite point of shape (2,); "
+                         f"got {center!r}")
     with np.errstate(invalid="ignore"):
-        out = ~(np.hypot(*np.moveaxis(points - center, -1, 0)) <= radius)   # NaN → outside
+        # ‖θ_k − center‖ > radius, a NaN point counting as outside
+        out = ~(np.hypot(*np.moveaxis(points - center, -1, 0)) <= radius)
     first = np.where(out.any(axis=0), out.argmax(axis=0), -1)
     return int(first) if points.ndim == 2 else first

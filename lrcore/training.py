@@ -290,7 +290,8 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
     >>> h = train(LinearRegression(5), data, lr=0.3, epochs=3, batch_size=64)
     >>> print(np.round(h.val_loss, 3), h.diverged)
     [0.221 0.175 0.162] False
-    >>> train(LinearRegression(5), data, lr=2.0, epochs=10, batch_size=512).diverged_at
+    >>> h = train(LinearRegression(5), data, lr=2.0, epochs=10, batch_size=512)
+    >>> h.diverged_at
     3
     """
     s = _setup(model, data, epochs=epochs, batch_size=batch_size, momentum=momentum,
@@ -305,14 +306,16 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
     rng = np.random.default_rng(seed)                 # the minibatch order
     velocity = [model.xp.zeros_like(theta) for theta in model.theta]   # v = 0
     k = 0                                             # the step
-    with np.errstate(all="ignore"), log:              # inf/NaN when diverging: a result
+    # inf/NaN when diverging is a result, not a warning
+    with np.errstate(all="ignore"), log:
         for epoch in range(epochs):
             order = rng.permutation(n)                # a fresh order every epoch
             for start in range(0, n, batch_size):
-                batch = order[start:start + batch_size]       # a minibatch of m' examples
+                # a minibatch of m' examples
+                batch = order[start:start + batch_size]
                 lr, mu = float(schedule[k]), float(momenta[k])  # ε_k, μ_k
-                loss, grads = model.loss_and_grad(X[batch], y[batch])   # L and g
-                if log.step(k, loss):                 # diverged: the run stops here
+                loss, grads = model.loss_and_grad(X[batch], y[batch])  # L and g
+                if log.step(k, loss):                 # diverged: the run stops
                     return log.history()
                 for theta, g, v in zip(model.theta, grads, velocity):
                     if weight_decay:
@@ -320,11 +323,13 @@ def train(model, data, *, lr, epochs: int, batch_size: int = BATCH_SIZE, momentu
                     if with_momentum:
                         v *= mu
                         v += g                        # v ← μ v + g + λθ
-                        g = g + mu * v if nesterov else v   # Nesterov: g + λθ + μ v
+                        # Nesterov: g + λθ + μ v
+                        g = g + mu * v if nesterov else v
                     theta -= lr * g                   # θ ← θ − ε g
                 k += 1
             val_loss, val_accuracy = model.evaluate(data.X_val, data.y_val)
-            log.end_epoch(epoch, val_loss, val_accuracy)  # a plateau lowers the ε_k left
+            # a plateau lowers the ε_k still to come
+            log.end_epoch(epoch, val_loss, val_accuracy)
     return log.history()
 
 
@@ -353,11 +358,14 @@ def sweep(model, data, *, lrs, init_seeds=None, epochs: int, batch_size: int = B
     >>> from lrcore.data import load_digits
     >>> from lrcore.models import SoftmaxRegression
     >>> data = load_digits(seed=0)
-    >>> hs = sweep(SoftmaxRegression(64, 10), data, lrs=[0.01, 0.1, 1.0, 1e4], epochs=2)
+    >>> hs = sweep(SoftmaxRegression(64, 10), data, lrs=[0.01, 0.1, 1.0, 1e4],
+    ...            epochs=2)
     >>> [f"{h.final_val_loss:.3f}" for h in hs], [h.diverged for h in hs]
     (['1.576', '0.393', '0.165', 'nan'], [False, False, False, True])
-    >>> grid = sweep(SoftmaxRegression(64, 10), data, lrs=[0.5], init_seeds=[0, 1, 2], epochs=1)
-    >>> print(len(grid), len(grid[0]), np.round([h.final_val_loss for h in grid[0]], 3))
+    >>> grid = sweep(SoftmaxRegression(64, 10), data, lrs=[0.5],
+    ...              init_seeds=[0, 1, 2], epochs=1)
+    >>> losses = [h.final_val_loss for h in grid[0]]
+    >>> print(len(grid), len(grid[0]), np.round(losses, 3))
     1 3 [0.257 0.244 0.25 ]
     """
     lrs = checks.sequence("lrs", lrs, "a non-empty sequence of learning rates (floats or "
