@@ -319,7 +319,7 @@ def plot_range_test(rt, *, ax=None, ema: bool = False, legend="outside"):
         ax.plot(rt.lrs, rt.ema, lw=1.2, ls="--", label="EMA (β = 0.98)")
     if len(rt.lrs):
         log_lrs = np.log10(rt.lrs)
-        markers = {"steepest": "v", "minimum": "s", "valley": "o"}
+        markers = {"steepest": "v", "minimum": "s", "valley": "o", "edge": "D"}
         for name, lr in rt.suggestions.items():
             if not math.isfinite(lr):
                 continue

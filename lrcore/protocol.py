@@ -32,11 +32,12 @@ A chapter that must deviate (another batch size, momentum...) says so in its tex
 >>> from lrcore.schedules import constant
 >>> PROTOCOL.steps, PROTOCOL.tune_seeds, PROTOCOL.eval_seeds[:3]
 (2500, (0, 1, 2), (100, 101, 102))
->>> tiny = PROTOCOL.replace(data=make_teacher_student(n_train=400, n_val=200), epochs=2,
-...                        tune_seeds=(0,), eval_seeds=(7, 8), lr_grid=(0.1, 0.4))
->>> result = tune(lambda peak, total: constant(peak), protocol=tiny)
->>> result.best_peak in (0.1, 0.4), evaluate(lambda peak, total: constant(peak), 0.4,
-...                                  protocol=tiny).shape
+>>> small = make_teacher_student(n_train=400, n_val=200)
+>>> tiny = PROTOCOL.replace(data=small, epochs=2, tune_seeds=(0,),
+...                         eval_seeds=(7, 8), lr_grid=(0.1, 0.4))
+>>> make = lambda peak, total: constant(peak)
+>>> result = tune(make, protocol=tiny)
+>>> result.best_peak in (0.1, 0.4), evaluate(make, 0.4, protocol=tiny).shape
 (True, (2,))
 """
 from __future__ import annotations
