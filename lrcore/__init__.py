@@ -13,7 +13,7 @@ from .schedules import (NotIntegerError, Schedule, constant, cosine_decay, cosin
 from .plateau import ReduceLROnPlateau
 
 # --- backend, data, models, training (lrcore/backend.py, data.py, mnist.py, models.py, training.py) ---
-from .data import Dataset, load_digits, make_least_squares, make_spirals
+from .data import Dataset, load_digits, make_least_squares, make_spirals, make_teacher_student
 from .mnist import load_mnist, read_idx
 from .backend import cupy_usable, get_backend, to_numpy
 from .models import MLP, LinearRegression, SoftmaxRegression
