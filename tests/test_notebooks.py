@@ -86,6 +86,30 @@ def test_code_lines_fit_the_page(path):
     assert not long, f"{path.name}: {len(long)} code lines longer than {MAX_CODE_LINE} characters: {long[:6]}"
 
 
+#: printed output fits its box at 1280 px (the 13 px code font holds 83 characters)
+MAX_OUTPUT_LINE = 83
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_printed_output_fits_the_page(path):
+    """What a cell prints (streams and text results) does not scroll sideways either."""
+    _, cells = _code_cells(path)
+    long = []
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if out.get("output_type") == "stream":
+                text = "".join(out["text"])
+            elif "text/plain" in data and not {"text/html", "image/png"} & set(data):
+                text = "".join(data["text/plain"])
+            else:
+                continue
+            long += [f"cell {i}: {len(line)} chars: {line.strip()[:50]}"
+                     for line in text.splitlines() if len(line) > MAX_OUTPUT_LINE]
+    assert not long, (f"{path.name}: {len(long)} printed lines longer than "
+                      f"{MAX_OUTPUT_LINE} characters: {long[:6]}")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_included_code_fits_the_page(path):
     """The lrcore code a chapter shows with {literalinclude} (and its other code blocks) fits too."""
