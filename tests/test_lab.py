@@ -9,7 +9,6 @@ LAB_SCREENSHOTS=DIR to keep a full-length screenshot of each.
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,11 +19,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import missing_prerequisite  # the `browser` fixture is there too
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import reading_copies as rc  # noqa: E402
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RAW = ("{glue", "{numref", "{ref", "{cite", "{literalinclude", "{func")
 
 MODULE = '''\
@@ -267,9 +267,7 @@ def test_copies_show_what_the_html_book_shows():
 # JupyterLab in Chromium
 # ------------------------------------------------------------------------------------------------
 def _missing(reason):
-    if IN_CI:
-        pytest.fail(reason + " (CI=true: a missing prerequisite is a failure, not a skip)")
-    pytest.skip(reason)
+    missing_prerequisite(reason)
 
 
 def _free_port():
@@ -334,20 +332,6 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 RENDERED = """() => {

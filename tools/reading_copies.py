@@ -180,7 +180,7 @@ def load_book(root: Path = ROOT) -> Book:
     """Number the book as Jupyter Book 1 does (multitoc numbering, numfig per chapter)."""
     book = Book(root=root)
     chapter = 0
-    unnumbered_figures = 0  # figures of unnumbered documents share one counter
+    unnumbered = [0]  # figures of unnumbered documents share one counter
     for doc, numbered in _toc_docs(root):
         book.docs.append(doc)
         number = None
@@ -188,19 +188,21 @@ def load_book(root: Path = ROOT) -> Book:
             chapter += 1
             number = chapter
         book.chapter_number[doc] = number
-        figures = 0
+        figures = [0]
+
+        def next_figure(number=number, figures=figures):
+            """The number the HTML book gives the next figure: "3.2", or "4" unnumbered."""
+            counter = unnumbered if number is None else figures
+            counter[0] += 1
+            return str(counter[0]) if number is None else f"{number}.{counter[0]}"
+
         sections = [0] * 6
         pending = []  # labels waiting for the next heading
         for cell_type, source, metadata in _load_cells(_doc_source(root, doc)):
             if cell_type == "code":
                 named = _figure_name_and_caption(metadata)
                 if named:
-                    if number is None:
-                        unnumbered_figures += 1
-                        fignum = str(unnumbered_figures)
-                    else:
-                        figures += 1
-                        fignum = f"{number}.{figures}"
+                    fignum = next_figure()
                     book.targets[named[0]] = Target("figure", doc, fignum, _plain(named[1]))
                 continue
             if cell_type != "markdown":
@@ -212,12 +214,7 @@ def load_book(root: Path = ROOT) -> Book:
                         name = re.search(r"^\s*:name:\s*(\S+)", chunk, re.M)
                         body = [line for line in chunk.splitlines()[1:-1]
                                 if line.strip() and not line.strip().startswith(":")]
-                        if number is None:
-                            unnumbered_figures += 1
-                            fignum = str(unnumbered_figures)
-                        else:
-                            figures += 1
-                            fignum = f"{number}.{figures}"
+                        fignum = next_figure()
                         if name:
                             book.targets[name.group(1)] = Target("figure", doc, fignum, _plain(" ".join(body)))
                     continue
